@@ -1,1 +1,7 @@
-//! stub
+//! The workspace database.
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error: {0}")]
+    Database(String),
+}

@@ -1,0 +1,131 @@
+//! The values the CLI prints as JSON and the desktop app shows. Field names
+//! and meanings are stable: scripts read them (see the README).
+
+use hopscope_pki::inspect::{Finding, Inspection};
+use hopscope_pki::{KeyType, Role};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Where a certificate stands at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertificateStatus {
+    Valid,
+    /// Valid, and due for rotation under the credential's policy.
+    RotationDue,
+    NotYetValid,
+    Expired,
+    Revoked,
+}
+
+/// One credential and its current certificate, as listed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CredentialSummary {
+    pub name: String,
+    pub role: Role,
+    /// The URL the SANs were derived from; `None` for authorities.
+    pub url: Option<String>,
+    /// Name of the issuing authority credential; `None` for roots and for
+    /// imported certificates whose issuer is not in the workspace.
+    pub authority: Option<String>,
+    pub subject: String,
+    pub serial: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// Whole days until `not_after`, negative once expired.
+    pub days_left: i64,
+    pub status: CertificateStatus,
+    pub key_type: KeyType,
+    /// Whether the workspace holds the private key of the current certificate.
+    pub has_key: bool,
+    pub sha256_fingerprint: String,
+    /// When the rotation policy makes the current certificate due.
+    #[serde(with = "time::serde::rfc3339")]
+    pub rotation_due_at: OffsetDateTime,
+    pub auto_rotate: bool,
+    /// Number of certificates the credential has had, the current included.
+    pub versions: u32,
+}
+
+/// One certificate in a credential's history, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub serial: String,
+    pub sha256_fingerprint: String,
+    pub spki_sha256: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub current: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revocation_reason: Option<String>,
+}
+
+/// One certificate of a chain, leaf first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChainLink {
+    /// The credential that holds it, when it is in the workspace.
+    pub credential: Option<String>,
+    pub subject: String,
+    pub sha256_fingerprint: String,
+}
+
+/// Everything the detail view and `cert show` present.
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialDetail {
+    pub summary: CredentialSummary,
+    pub inspection: Inspection,
+    pub findings: Vec<Finding>,
+    pub chain: Vec<ChainLink>,
+    pub history: Vec<HistoryEntry>,
+    pub policy: RotationPolicy,
+}
+
+/// When a credential is due for rotation: once the remaining part of its
+/// current certificate's lifetime falls to `remaining_fraction`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RotationPolicy {
+    /// Between 0 and 1; the default, 1/3, rotates with a third of the
+    /// lifetime left.
+    pub remaining_fraction: f64,
+    /// Whether the running app rotates it without asking.
+    pub auto_rotate: bool,
+}
+
+impl Default for RotationPolicy {
+    fn default() -> Self {
+        RotationPolicy {
+            remaining_fraction: 1.0 / 3.0,
+            auto_rotate: false,
+        }
+    }
+}
+
+/// One line of the audit log. Never contains secrets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// `init`, `create-authority`, `issue`, `import`, `export`, `rotate`,
+    /// `revoke`, `crl`, `policy`.
+    pub action: String,
+    /// The credential or authority name.
+    pub subject: String,
+    pub serial: Option<String>,
+    pub sha256_fingerprint: Option<String>,
+    pub detail: String,
+}
+
+/// One certificate read from a file by `inspect`, not stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectedCertificate {
+    pub inspection: Inspection,
+    pub findings: Vec<Finding>,
+}

@@ -1,0 +1,71 @@
+//! Inputs of the workspace operations, shared by the CLI and the app.
+
+use hopscope_pki::{KeyType, Role};
+use serde::Deserialize;
+
+/// `authority create`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewAuthority {
+    pub name: String,
+    /// Parent authority name; `None` makes a self-signed root.
+    pub parent: Option<String>,
+    pub key_type: KeyType,
+    /// Lifetime in seconds.
+    pub validity_seconds: i64,
+    /// Basic-constraints path length; `None` for no limit.
+    pub path_len: Option<u8>,
+}
+
+/// `cert issue`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewCredential {
+    pub name: String,
+    pub role: Role,
+    pub authority: String,
+    pub url: String,
+    pub key_type: KeyType,
+    /// Lifetime in seconds.
+    pub validity_seconds: i64,
+}
+
+/// Certificate encodings for export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Pem,
+    Der,
+    P12,
+}
+
+/// What to put in an exported file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExportRequest {
+    pub format: ExportFormat,
+    /// Add the issuing authorities up to and including the root.
+    pub chain: bool,
+    /// Add the private key (always with `P12`).
+    pub key: bool,
+    /// Write the key unencrypted; only honoured for PEM with `key`.
+    pub key_in_clear: bool,
+    /// 3DES PKCS#12 instead of AES-256.
+    pub legacy: bool,
+    /// Encrypts the PEM key or protects the PKCS#12 file.
+    pub password: Option<String>,
+}
+
+/// `import`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ImportRequest {
+    /// Credential name; defaults to the certificate's common name.
+    pub name: Option<String>,
+    /// Role; defaults to `authority` for CA certificates. Required otherwise.
+    pub role: Option<Role>,
+    /// Decrypts encrypted PKCS#8 and PKCS#12.
+    pub password: Option<String>,
+    /// For a CSR: the authority that signs it.
+    pub authority: Option<String>,
+    /// For a CSR: the URL its SANs come from (else the CSR's own SANs).
+    pub url: Option<String>,
+    /// For a CSR: lifetime in seconds.
+    pub validity_seconds: Option<i64>,
+}
