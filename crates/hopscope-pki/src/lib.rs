@@ -10,6 +10,7 @@ pub mod import;
 pub mod inspect;
 pub mod issue;
 pub mod key;
+mod lint;
 pub mod profile;
 pub mod revocation;
 

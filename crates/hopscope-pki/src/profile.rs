@@ -71,7 +71,45 @@ pub struct FhirBaseUrl(url::Url);
 impl FhirBaseUrl {
     /// Parses and checks `s`; the error names what is wrong and what to use.
     pub fn parse(s: &str) -> Result<Self> {
-        todo!("{s}")
+        let invalid = |reason: String| Error::InvalidUrl {
+            url: s.to_string(),
+            reason,
+        };
+        let url = url::Url::parse(s.trim()).map_err(|e| {
+            invalid(format!(
+                "{e}; write an absolute https URL such as https://fhir.example.org/r4"
+            ))
+        })?;
+        if url.scheme() != "https" {
+            return Err(invalid(format!(
+                "the scheme is \"{}\"; a FHIR base URL must use https",
+                url.scheme()
+            )));
+        }
+        match url.host() {
+            None => {
+                return Err(invalid(
+                    "the URL has no host; write one such as https://fhir.example.org/r4".into(),
+                ))
+            }
+            Some(url::Host::Domain("")) => {
+                return Err(invalid(
+                    "the host is empty; write one such as https://fhir.example.org/r4".into(),
+                ))
+            }
+            Some(_) => {}
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid(
+                "the URL contains a user name or password; remove the part before \"@\"".into(),
+            ));
+        }
+        if let Some(fragment) = url.fragment() {
+            return Err(invalid(format!(
+                "the URL has a fragment \"#{fragment}\"; remove it, as FHIR base URLs have none"
+            )));
+        }
+        Ok(FhirBaseUrl(url))
     }
 
     pub fn as_url(&self) -> &url::Url {
@@ -105,5 +143,140 @@ impl From<FhirBaseUrl> for String {
 /// Parses durations written as a count and a unit: `12h`, `90d`, `6w`, `2y`
 /// (a year is 365 days).
 pub fn parse_duration(s: &str) -> Result<time::Duration> {
-    todo!("{s}")
+    let invalid = || Error::InvalidDuration(s.to_string());
+    let trimmed = s.trim();
+    let unit = trimmed.chars().last().ok_or_else(invalid)?;
+    let hours_per_unit: i64 = match unit {
+        'h' => 1,
+        'd' => 24,
+        'w' => 7 * 24,
+        'y' => 365 * 24,
+        _ => return Err(invalid()),
+    };
+    let digits = &trimmed[..trimmed.len() - unit.len_utf8()];
+    // Only plain digits: no sign, no spaces, no fractions.
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let count: i64 = digits.parse().map_err(|_| invalid())?;
+    if count == 0 {
+        return Err(invalid());
+    }
+    let hours = count.checked_mul(hours_per_unit).ok_or_else(invalid)?;
+    // time::Duration::hours panics past i64::MAX seconds, so check first.
+    if hours > i64::MAX / 3600 {
+        return Err(invalid());
+    }
+    Ok(time::Duration::hours(hours))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_accepted_forms() {
+        let cases = [
+            ("https://fhir.example.org/r4", "fhir.example.org"),
+            ("https://fhir.example.org:8443/r4/", "fhir.example.org"),
+            ("https://10.1.2.3/fhir", "10.1.2.3"),
+            ("https://[::1]:9443/fhir", "[::1]"),
+            ("https://fhir.example.org/r4?tenant=a", "fhir.example.org"),
+        ];
+        for (input, host) in cases {
+            let url = FhirBaseUrl::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(url.host().to_string(), host, "{input}");
+        }
+    }
+
+    #[test]
+    fn url_rejected_forms() {
+        let cases = [
+            (
+                "http://x.test/r4",
+                r#"invalid FHIR base URL "http://x.test/r4": the scheme is "http"; a FHIR base URL must use https"#,
+            ),
+            (
+                "https://user:pw@x.test/r4",
+                r#"invalid FHIR base URL "https://user:pw@x.test/r4": the URL contains a user name or password; remove the part before "@""#,
+            ),
+            (
+                "https://user@x.test/r4",
+                r#"invalid FHIR base URL "https://user@x.test/r4": the URL contains a user name or password; remove the part before "@""#,
+            ),
+            (
+                "https://x.test/r4#frag",
+                r##"invalid FHIR base URL "https://x.test/r4#frag": the URL has a fragment "#frag"; remove it, as FHIR base URLs have none"##,
+            ),
+            (
+                "urn:uuid:1234",
+                r#"invalid FHIR base URL "urn:uuid:1234": the scheme is "urn"; a FHIR base URL must use https"#,
+            ),
+            (
+                "x.test/r4",
+                r#"invalid FHIR base URL "x.test/r4": relative URL without a base; write an absolute https URL such as https://fhir.example.org/r4"#,
+            ),
+            (
+                "https://",
+                r#"invalid FHIR base URL "https://": empty host; write an absolute https URL such as https://fhir.example.org/r4"#,
+            ),
+            (
+                "",
+                r#"invalid FHIR base URL "": relative URL without a base; write an absolute https URL such as https://fhir.example.org/r4"#,
+            ),
+        ];
+        for (input, message) in cases {
+            let err = FhirBaseUrl::parse(input).expect_err(input);
+            assert!(matches!(err, Error::InvalidUrl { .. }), "{input}: {err:?}");
+            assert_eq!(err.to_string(), message, "{input}");
+        }
+    }
+
+    #[test]
+    fn url_serde_round_trip() {
+        let url = FhirBaseUrl::parse("https://x.test/r4").unwrap();
+        let json = serde_json_string(&url);
+        assert_eq!(json, "https://x.test/r4");
+        let back = FhirBaseUrl::try_from(json).unwrap();
+        assert_eq!(back, url);
+    }
+
+    fn serde_json_string(url: &FhirBaseUrl) -> String {
+        String::from(url.clone())
+    }
+
+    #[test]
+    fn duration_accepted() {
+        let cases = [
+            ("12h", time::Duration::hours(12)),
+            ("90d", time::Duration::days(90)),
+            ("6w", time::Duration::weeks(6)),
+            ("2y", time::Duration::days(730)),
+            ("1y", time::Duration::days(365)),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_duration(input).unwrap(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn duration_rejected() {
+        for input in [
+            "", "0d", "-5d", "+5d", "90", "d", "5m", "1.5d", "5 d", "99999999999999999999y",
+            "9223372036854775807h", "1000000000000000y",
+        ] {
+            let err = parse_duration(input).expect_err(input);
+            assert!(matches!(err, Error::InvalidDuration(_)), "{input}: {err:?}");
+            assert!(err.to_string().contains(&format!("\"{input}\"")), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+        }
+        let err = "server".parse::<Role>().unwrap_err();
+        assert!(err.to_string().contains("\"server\""), "{err}");
+    }
 }
