@@ -333,26 +333,24 @@ pub async fn next_crl_number(conn: &mut SqliteConnection, authority_id: i64) -> 
     Ok(number)
 }
 
+const LISTING_SELECT: &str = "SELECT cr.name, cr.role, cr.url, a.name AS authority, cr.key_type,
+        cr.remaining_fraction, cr.auto_rotate, ce.subject, ce.serial_hex, ce.sha256_fingerprint,
+        ce.not_before, ce.not_after, ce.revoked_at, ce.key_id IS NOT NULL AS has_key,
+        (SELECT COUNT(*) FROM certificates h WHERE h.credential_id = cr.id) AS versions
+    FROM credentials cr
+    JOIN certificates ce ON ce.credential_id = cr.id AND ce.is_current = 1
+    LEFT JOIN credentials a ON a.id = cr.authority_id";
+
 /// Credentials with their current certificate. `authorities` selects the
 /// authority role or every other role; `expiring_before` keeps those whose
-/// current certificate ends before that time.
+/// current certificate ends before that time (Unix seconds).
 pub async fn listing(
     conn: &mut SqliteConnection,
     authorities: bool,
     expiring_before: Option<i64>,
 ) -> Result<Vec<ListingRow>> {
     let role_clause = if authorities { "cr.role = 'authority'" } else { "cr.role <> 'authority'" };
-    let sql = format!(
-        "SELECT cr.name, cr.role, cr.url, a.name AS authority, cr.key_type, cr.remaining_fraction, cr.auto_rotate,
-                ce.subject, ce.serial_hex, ce.sha256_fingerprint, ce.not_before, ce.not_after, ce.revoked_at,
-                ce.key_id IS NOT NULL AS has_key,
-                (SELECT COUNT(*) FROM certificates h WHERE h.credential_id = cr.id) AS versions
-         FROM credentials cr
-         JOIN certificates ce ON ce.credential_id = cr.id AND ce.is_current = 1
-         LEFT JOIN credentials a ON a.id = cr.authority_id
-         WHERE {role_clause} AND (? IS NULL OR ce.not_after < ?)
-         ORDER BY cr.name"
-    );
+    let sql = format!("{LISTING_SELECT} WHERE {role_clause} AND (? IS NULL OR ce.not_after < ?) ORDER BY cr.name");
     Ok(sqlx::query_as(&sql)
         .bind(expiring_before)
         .bind(expiring_before)
@@ -362,9 +360,32 @@ pub async fn listing(
 
 /// Every credential with its current certificate, authorities included.
 pub async fn listing_all(conn: &mut SqliteConnection) -> Result<Vec<ListingRow>> {
-    let mut rows = listing(&mut *conn, true, None).await?;
-    rows.extend(listing(conn, false, None).await?);
-    Ok(rows)
+    let sql = format!("{LISTING_SELECT} ORDER BY cr.name");
+    Ok(sqlx::query_as(&sql).fetch_all(conn).await?)
+}
+
+/// One credential with its current certificate.
+pub async fn listing_one(conn: &mut SqliteConnection, name: &str) -> Result<Option<ListingRow>> {
+    let sql = format!("{LISTING_SELECT} WHERE cr.name = ?");
+    Ok(sqlx::query_as(&sql).bind(name).fetch_optional(conn).await?)
+}
+
+/// Attaches a stored key to a certificate that was imported without one.
+pub async fn set_certificate_key(conn: &mut SqliteConnection, certificate_id: i64, key_id: i64) -> Result<()> {
+    sqlx::query("UPDATE certificates SET key_id = ? WHERE id = ?")
+        .bind(key_id)
+        .bind(certificate_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Certificates whose SPKI SHA-256 is `spki_sha256`, newest first.
+pub async fn certificates_by_spki(conn: &mut SqliteConnection, spki_sha256: &str) -> Result<Vec<CertificateRow>> {
+    Ok(sqlx::query_as("SELECT * FROM certificates WHERE spki_sha256 = ? ORDER BY id DESC")
+        .bind(spki_sha256)
+        .fetch_all(conn)
+        .await?)
 }
 
 pub async fn insert_audit(

@@ -2,138 +2,166 @@
 //! by the `hopscope` command and the desktop app. Both are thin adapters over
 //! [`Workspace`].
 
+mod authorities;
+mod credentials;
 pub mod error;
+mod failpoint;
+mod keys;
 pub mod model;
 pub mod paths;
 pub mod requests;
+mod revocation;
+mod rotation;
+mod summary;
+mod transfer;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use hopscope_store::vault::DataKey;
+use hopscope_store::{rows, Store};
+use time::OffsetDateTime;
 
 pub use error::{Error, Result};
 pub use model::*;
 pub use requests::*;
+pub use transfer::inspect_file;
 
-use hopscope_pki::revocation::RevocationReason;
+/// Meta key of the wrapped vault data key.
+const VAULT_META_KEY: &str = "vault_data_key";
 
 /// An open workspace. Cheap to clone: clones share the database pool and the
 /// unlocked vault.
 #[derive(Clone)]
 pub struct Workspace {
-    path: PathBuf,
+    store: Store,
+    vault: Arc<RwLock<Option<DataKey>>>,
 }
 
 impl Workspace {
-    /// Creates a new workspace file at `path` protected by `passphrase`.
-    /// Fails when a file already exists there.
+    /// Creates a new workspace file at `path` protected by `passphrase`, and
+    /// returns it unlocked. Fails when a file already exists there.
     pub async fn create(path: &Path, passphrase: &str) -> Result<Workspace> {
-        let _ = passphrase;
-        Ok(Workspace { path: path.to_path_buf() })
+        if passphrase.is_empty() {
+            return Err(Error::Invalid(
+                "the passphrase is empty; choose a passphrase that protects the workspace's private keys".into(),
+            ));
+        }
+        let (data_key, wrapped) = DataKey::generate(passphrase)?;
+        let store = Store::create(path).await?;
+        let mut tx = store.begin().await?;
+        rows::set_meta(&mut tx, VAULT_META_KEY, &wrapped).await?;
+        rows::insert_audit(&mut tx, now_unix(), "init", &path.display().to_string(), None, None, "").await?;
+        tx.commit().await.map_err(hopscope_store::Error::from)?;
+        Ok(Workspace {
+            store,
+            vault: Arc::new(RwLock::new(Some(data_key))),
+        })
     }
 
-    /// Opens an existing workspace, locked. Refuses a workspace written by a
+    /// Opens an existing workspace, locked. Rejects a workspace written by a
     /// newer Hopscope.
     pub async fn open(path: &Path) -> Result<Workspace> {
-        Ok(Workspace { path: path.to_path_buf() })
+        let store = Store::open(path).await?;
+        Ok(Workspace {
+            store,
+            vault: Arc::new(RwLock::new(None)),
+        })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.store.path()
     }
 
     /// Unlocks the key vault; a wrong passphrase is `Error::WrongPassphrase`
     /// and changes nothing.
     pub async fn unlock(&self, passphrase: &str) -> Result<()> {
-        let _ = passphrase;
-        todo!()
+        let mut conn = self.store.pool().acquire().await.map_err(hopscope_store::Error::from)?;
+        let wrapped = rows::get_meta(&mut conn, VAULT_META_KEY)
+            .await?
+            .ok_or_else(|| Error::Invalid(format!("workspace {} has no key vault", self.path().display())))?;
+        let data_key = match DataKey::unwrap(&wrapped, passphrase) {
+            Ok(key) => key,
+            Err(hopscope_store::Error::WrongPassphrase) => {
+                tracing::warn!(workspace = %self.path().display(), "unlock failed: wrong passphrase");
+                return Err(Error::WrongPassphrase {
+                    path: self.path().display().to_string(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        *self.vault.write().expect("vault lock poisoned") = Some(data_key);
+        tracing::info!(workspace = %self.path().display(), "unlocked");
+        Ok(())
     }
 
     pub fn is_unlocked(&self) -> bool {
-        todo!()
+        self.vault.read().expect("vault lock poisoned").is_some()
     }
 
-    pub async fn create_authority(&self, request: &NewAuthority) -> Result<CredentialSummary> {
-        let _ = request;
-        todo!()
+    /// Forgets the data key; operations that need a private key fail with
+    /// `Error::Locked` until the next unlock.
+    pub fn lock(&self) {
+        *self.vault.write().expect("vault lock poisoned") = None;
     }
 
-    /// Credentials with the `authority` role.
-    pub async fn list_authorities(&self) -> Result<Vec<CredentialSummary>> {
-        todo!()
-    }
-
-    /// Every credential but the authorities, optionally only those whose
-    /// current certificate expires within `expiring_within_seconds`.
-    pub async fn list_credentials(
-        &self,
-        expiring_within_seconds: Option<i64>,
-    ) -> Result<Vec<CredentialSummary>> {
-        let _ = expiring_within_seconds;
-        todo!()
-    }
-
-    /// Any credential, authorities included.
-    pub async fn credential(&self, name: &str) -> Result<CredentialDetail> {
-        let _ = name;
-        todo!()
-    }
-
-    pub async fn issue(&self, request: &NewCredential) -> Result<CredentialSummary> {
-        let _ = request;
-        todo!()
-    }
-
-    /// Issues a successor (new key unless `reuse_key`) and makes it current,
-    /// in one transaction.
-    pub async fn rotate(&self, name: &str, reuse_key: bool) -> Result<CredentialSummary> {
-        let _ = (name, reuse_key);
-        todo!()
-    }
-
-    /// Credentials (authorities included) whose current certificate is due
-    /// under its rotation policy.
-    pub async fn due_for_rotation(&self) -> Result<Vec<CredentialSummary>> {
-        todo!()
-    }
-
-    pub async fn set_rotation_policy(&self, name: &str, policy: RotationPolicy) -> Result<()> {
-        let _ = (name, policy);
-        todo!()
-    }
-
-    /// Revokes the current certificate of `name`.
-    pub async fn revoke(&self, name: &str, reason: RevocationReason) -> Result<()> {
-        let _ = (name, reason);
-        todo!()
-    }
-
-    /// The bytes of an export file for a credential (authorities included).
-    pub async fn export(&self, name: &str, request: &ExportRequest) -> Result<Vec<u8>> {
-        let _ = (name, request);
-        todo!()
-    }
-
-    /// A freshly signed CRL of the authority `name`, PEM or DER.
-    pub async fn crl(&self, name: &str, pem: bool) -> Result<Vec<u8>> {
-        let _ = (name, pem);
-        todo!()
-    }
-
-    /// Imports certificates, keys, PKCS#12 or a CSR (which it signs). Returns
-    /// the credentials created.
-    pub async fn import(&self, bytes: &[u8], request: &ImportRequest) -> Result<Vec<CredentialSummary>> {
-        let _ = (bytes, request);
-        todo!()
+    /// Closes the database.
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 
     /// The audit log, newest first.
     pub async fn audit(&self, limit: Option<u32>) -> Result<Vec<AuditEntry>> {
-        let _ = limit;
-        todo!()
+        let mut conn = self.conn().await?;
+        let rows = rows::audit(&mut conn, limit.map(i64::from).unwrap_or(i64::MAX)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                id: r.id,
+                at: from_unix(r.at),
+                action: r.action,
+                subject: r.subject,
+                serial: r.serial_hex,
+                sha256_fingerprint: r.sha256_fingerprint,
+                detail: r.detail,
+            })
+            .collect())
+    }
+
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+        Ok(self.store.pool().acquire().await.map_err(hopscope_store::Error::from)?)
+    }
+
+    fn data_key(&self) -> Result<DataKey> {
+        self.vault.read().expect("vault lock poisoned").clone().ok_or(Error::Locked)
     }
 }
 
-/// Inspects every certificate in a file without storing anything.
-pub fn inspect_file(bytes: &[u8], password: Option<&str>) -> Result<Vec<InspectedCertificate>> {
-    let _ = (bytes, password);
-    todo!()
+pub(crate) fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
+}
+
+pub(crate) fn now_unix() -> i64 {
+    now().unix_timestamp()
+}
+
+pub(crate) fn from_unix(seconds: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Checks a credential or authority name: letters, digits, `.`, `_` and `-`,
+/// starting with a letter or digit, at most 128 characters.
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    let valid = !name.is_empty()
+        && name.len() <= 128
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "invalid name \"{name}\"; use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )))
+    }
 }

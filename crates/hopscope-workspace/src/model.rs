@@ -2,7 +2,7 @@
 //! and meanings are stable: scripts read them (see the README).
 
 use hopscope_pki::inspect::{Finding, Inspection};
-use hopscope_pki::{KeyType, Role};
+use hopscope_pki::Role;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -37,7 +37,9 @@ pub struct CredentialSummary {
     /// Whole days until `not_after`, negative once expired.
     pub days_left: i64,
     pub status: CertificateStatus,
-    pub key_type: KeyType,
+    /// A `KeyType` name such as `ecdsa-p256`, or for imported keys Hopscope
+    /// does not generate, the algorithm and size such as `rsa-1024`.
+    pub key_type: String,
     /// Whether the workspace holds the private key of the current certificate.
     pub has_key: bool,
     pub sha256_fingerprint: String,
