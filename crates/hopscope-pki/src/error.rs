@@ -15,7 +15,9 @@ pub enum Error {
     #[error("invalid FHIR base URL \"{url}\": {reason}")]
     InvalidUrl { url: String, reason: String },
     /// A role that needs a URL was issued without one.
-    #[error("the {0} role needs a URL; pass the FHIR base URL or client URI the certificate is for")]
+    #[error(
+        "the {0} role needs a URL; pass the FHIR base URL or client URI the certificate is for"
+    )]
     MissingUrl(crate::Role),
     /// A duration such as `90d` that does not parse.
     #[error("invalid duration \"{0}\"; use a number followed by h, d, w or y, such as 90d or 2y")]

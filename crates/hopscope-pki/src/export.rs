@@ -38,7 +38,9 @@ pub fn pkcs12(
     use p12_keystore::{EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm};
 
     let leaf = chain.first().ok_or_else(|| {
-        Error::Signing("a PKCS#12 file needs at least the leaf certificate; pass the chain leaf first".into())
+        Error::Signing(
+            "a PKCS#12 file needs at least the leaf certificate; pass the chain leaf first".into(),
+        )
     })?;
     crate::import::check_key_matches(key, leaf)?;
     let certificates = chain

@@ -150,7 +150,12 @@ fn read_pem(bytes: &[u8], password: Option<&[u8]>) -> Result<Bundle> {
                 block.label, block.line
             ),
         })?;
-        let where_ = |what: &str| format!("{what} in PEM block \"{}\" at line {}", block.label, block.line);
+        let where_ = |what: &str| {
+            format!(
+                "{what} in PEM block \"{}\" at line {}",
+                block.label, block.line
+            )
+        };
         if parsed.headers().get("Proc-Type").is_some() {
             return Err(Error::Unsupported(format!(
                 "{}: OpenSSL's legacy PEM encryption; convert it with openssl pkcs8 -topk8 -v2 aes-256-cbc",
@@ -343,11 +348,15 @@ fn sec1_key(der: &[u8], curve: Option<&ObjectIdentifier>) -> Result<PrivateKey> 
     let pkcs8 = if named == OID_P256 {
         let secret =
             p256::SecretKey::from_slice(key.private_key).map_err(|e| malformed(e.to_string()))?;
-        secret.to_pkcs8_der().map_err(|e| malformed(e.to_string()))?
+        secret
+            .to_pkcs8_der()
+            .map_err(|e| malformed(e.to_string()))?
     } else if named == OID_P384 {
         let secret =
             p384::SecretKey::from_slice(key.private_key).map_err(|e| malformed(e.to_string()))?;
-        secret.to_pkcs8_der().map_err(|e| malformed(e.to_string()))?
+        secret
+            .to_pkcs8_der()
+            .map_err(|e| malformed(e.to_string()))?
     } else {
         return Err(Error::Unsupported(format!(
             "EC curve {named}; use P-256 or P-384"
@@ -375,9 +384,11 @@ fn is_pkcs12(bytes: &[u8]) -> bool {
 fn read_pkcs12(bytes: &[u8], password: Option<&[u8]>) -> Result<Bundle> {
     let (password, given) = match password {
         Some(p) => (
-            std::str::from_utf8(p).map_err(|_| Error::Unsupported(
-                "a PKCS#12 password that is not UTF-8; give the password as UTF-8 text".into(),
-            ))?,
+            std::str::from_utf8(p).map_err(|_| {
+                Error::Unsupported(
+                    "a PKCS#12 password that is not UTF-8; give the password as UTF-8 text".into(),
+                )
+            })?,
             true,
         ),
         // Many tools write PKCS#12 files with an empty password.
@@ -387,7 +398,11 @@ fn read_pkcs12(bytes: &[u8], password: Option<&[u8]>) -> Result<Bundle> {
         use p12_keystore::error::Error as P12;
         match e {
             P12::MacError(_) | P12::UnpadError | P12::Pkcs5Error(_) => Error::WrongPassword {
-                what: if given { "PKCS#12 file" } else { MISSING_PASSWORD_P12 },
+                what: if given {
+                    "PKCS#12 file"
+                } else {
+                    MISSING_PASSWORD_P12
+                },
             },
             P12::UnsupportedEncryptionScheme | P12::UnsupportedMacAlgorithm => Error::Unsupported(
                 format!("PKCS#12 encryption ({e}); export it again with AES-256 or 3DES"),

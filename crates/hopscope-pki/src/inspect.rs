@@ -197,8 +197,8 @@ fn inspect_parsed(der: &[u8], cert: &X509Certificate<'_>) -> Inspection {
 
     // Self-signed means the name matches and the certificate's own key
     // verifies its signature; a name match alone is only self-issued.
-    out.self_signed = tbs.subject().as_raw() == tbs.issuer().as_raw()
-        && cert.verify_signature(None).is_ok();
+    out.self_signed =
+        tbs.subject().as_raw() == tbs.issuer().as_raw() && cert.verify_signature(None).is_ok();
     out
 }
 
@@ -209,16 +209,16 @@ fn inspect_partial(der: &[u8], full_error: &str) -> crate::Result<Inspection> {
         what: "certificate",
         reason,
     };
-    let (rest, outer) = Any::from_der(der)
-        .map_err(|e| malformed(format!("not a DER certificate: {e}")))?;
+    let (rest, outer) =
+        Any::from_der(der).map_err(|e| malformed(format!("not a DER certificate: {e}")))?;
     if outer.tag() != Tag::Sequence {
         return Err(malformed(format!(
             "not a DER certificate: the outer element is {:?}, expected a SEQUENCE",
             outer.tag()
         )));
     }
-    let (after_tbs, tbs) = Any::from_der(outer.data)
-        .map_err(|e| malformed(format!("not a DER certificate: {e}")))?;
+    let (after_tbs, tbs) =
+        Any::from_der(outer.data).map_err(|e| malformed(format!("not a DER certificate: {e}")))?;
     let signature = AlgorithmIdentifier::from_der(after_tbs);
     if tbs.tag() != Tag::Sequence || signature.is_err() {
         return Err(malformed(
@@ -403,15 +403,38 @@ pub(crate) fn format_name(name: &X509Name<'_>) -> String {
     for rdn in name.iter() {
         let mut rdn_parts = Vec::new();
         for attr in rdn.iter() {
-            let key = match x509_parser::objects::oid2sn(attr.attr_type(), registry) {
-                Ok(sn) => sn.to_string(),
-                Err(_) => attr.attr_type().to_id_string(),
+            let oid = attr.attr_type().to_id_string();
+            let key = match attribute_short_name(&oid) {
+                Some(short) => short.to_string(),
+                None => match x509_parser::objects::oid2sn(attr.attr_type(), registry) {
+                    Ok(sn) => sn.to_string(),
+                    Err(_) => oid,
+                },
             };
             rdn_parts.push(format!("{key}={}", attribute_text(attr.attr_value())));
         }
         parts.push(rdn_parts.join(" + "));
     }
     parts.join(", ")
+}
+
+/// The RFC 4514 short names, plus the emailAddress and serialNumber names
+/// that OpenSSL prints.
+fn attribute_short_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "2.5.4.3" => "CN",
+        "2.5.4.6" => "C",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "ST",
+        "2.5.4.9" => "STREET",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "2.5.4.5" => "serialNumber",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        "1.2.840.113549.1.9.1" => "emailAddress",
+        _ => return None,
+    })
 }
 
 fn attribute_text(value: &Any<'_>) -> String {

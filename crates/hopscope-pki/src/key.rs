@@ -85,7 +85,8 @@ impl PrivateKey {
             KeyType::EcdsaP256 | KeyType::EcdsaP384 | KeyType::Ed25519 => {
                 let pair = rcgen::KeyPair::generate_for(signature_algorithm(key_type))
                     .map_err(|e| Error::Signing(format!("generating a {key_type} key: {e}")))?;
-                Zeroizing::new(pair.serialize_der())
+                // Re-encoded into the form from_pkcs8_der writes.
+                return PrivateKey::from_pkcs8_der(&Zeroizing::new(pair.serialize_der()));
             }
             KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => {
                 let bits = rsa_bits(key_type);
@@ -102,9 +103,9 @@ impl PrivateKey {
 
     /// Parses an unencrypted PKCS#8 `PrivateKeyInfo` (DER).
     ///
-    /// The key is re-encoded in the form this crate writes (for EC keys, with
-    /// the public key inside), so keys from other tools sign like generated
-    /// ones. RSA keys must be 2048, 3072 or 4096 bits.
+    /// The key is re-encoded in the form this crate writes (EC keys with the
+    /// public key inside, Ed25519 as PKCS#8 v1), so keys from other tools sign
+    /// like generated ones and every key reads in OpenSSL. RSA keys must be 2048, 3072 or 4096 bits.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
         let info = pkcs8::PrivateKeyInfo::try_from(der).map_err(|e| Error::Malformed {
             what: "PKCS#8 private key",
@@ -153,7 +154,13 @@ impl PrivateKey {
             }
         } else if oid == OID_ED25519 {
             let key = ed25519_dalek::SigningKey::try_from(info).map_err(|e| malformed(&e))?;
-            let doc = key.to_pkcs8_der().map_err(|e| malformed(&e))?;
+            // PKCS#8 v1 without the public key: OpenSSL 3.0 rejects the v2
+            // form that ring and ed25519-dalek write.
+            let bytes = ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: key.to_bytes(),
+                public_key: None,
+            };
+            let doc = bytes.to_pkcs8_der().map_err(|e| malformed(&e))?;
             (KeyType::Ed25519, doc.as_bytes().to_vec())
         } else {
             return Err(Error::Unsupported(format!(
@@ -360,7 +367,10 @@ mod tests {
             assert_eq!(key.spki_sha256().len(), 64);
             key.rcgen_key_pair().unwrap();
             let pem = key.to_pkcs8_pem();
-            assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{key_type}");
+            assert!(
+                pem.starts_with("-----BEGIN PRIVATE KEY-----\n"),
+                "{key_type}"
+            );
         }
     }
 

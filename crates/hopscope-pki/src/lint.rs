@@ -403,7 +403,12 @@ mod tests {
             let mut inspection = endpoint_inspection();
             edit(&mut inspection);
             let url = FhirBaseUrl::parse(url).unwrap();
-            let findings = lint(&inspection, Some(role), Some(&url), in_validity(&inspection));
+            let findings = lint(
+                &inspection,
+                Some(role),
+                Some(&url),
+                in_validity(&inspection),
+            );
             assert_eq!(codes(&findings), vec![code], "{name}: {findings:?}");
             assert!(
                 findings[0].message.contains(message_part),
@@ -433,7 +438,13 @@ mod tests {
         let inspection = endpoint_inspection();
         let before = inspection.not_before.unwrap() - Duration::hours(1);
         let after = inspection.not_after.unwrap() + Duration::hours(1);
-        assert_eq!(codes(&lint(&inspection, None, None, before)), vec!["not-yet-valid"]);
-        assert_eq!(codes(&lint(&inspection, None, None, after)), vec!["expired"]);
+        assert_eq!(
+            codes(&lint(&inspection, None, None, before)),
+            vec!["not-yet-valid"]
+        );
+        assert_eq!(
+            codes(&lint(&inspection, None, None, after)),
+            vec!["expired"]
+        );
     }
 }

@@ -262,12 +262,25 @@ mod tests {
     #[test]
     fn duration_rejected() {
         for input in [
-            "", "0d", "-5d", "+5d", "90", "d", "5m", "1.5d", "5 d", "99999999999999999999y",
-            "9223372036854775807h", "1000000000000000y",
+            "",
+            "0d",
+            "-5d",
+            "+5d",
+            "90",
+            "d",
+            "5m",
+            "1.5d",
+            "5 d",
+            "99999999999999999999y",
+            "9223372036854775807h",
+            "1000000000000000y",
         ] {
             let err = parse_duration(input).expect_err(input);
             assert!(matches!(err, Error::InvalidDuration(_)), "{input}: {err:?}");
-            assert!(err.to_string().contains(&format!("\"{input}\"")), "{input}: {err}");
+            assert!(
+                err.to_string().contains(&format!("\"{input}\"")),
+                "{input}: {err}"
+            );
         }
     }
 
