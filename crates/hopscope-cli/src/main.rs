@@ -1,1 +1,35 @@
-fn main() {}
+//! The `hopscope` command: every workspace operation, headless, for scripts
+//! and tests. Exit status 0 on success, 1 on a failure (one line on stderr),
+//! 2 on a usage error.
+
+mod cli;
+mod commands;
+mod logging;
+mod output;
+mod secrets;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _log_guard = logging::init(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("hopscope: error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::debug!(error = ?e, "command failed");
+            eprintln!("hopscope: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Command-line grammar. The forms here are a contract that operators'
+//! scripts rely on: names, flags and exit codes do not change.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "hopscope", version, about = "Certificates, trust lists and a test gateway for intermediary FHIR exchanges")]
+pub struct Cli {
+    /// Workspace file (default: $HOPSCOPE_WORKSPACE, else $XDG_DATA_HOME/hopscope/workspace.db)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub workspace: Option<PathBuf>,
+
+    /// Log more on stderr (repeat for more); HOPSCOPE_LOG takes a tracing filter
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a workspace; the passphrase comes from HOPSCOPE_PASSPHRASE_FILE or a prompt
+    Init,
+    /// Certificate authorities
+    #[command(subcommand)]
+    Authority(AuthorityCommand),
+    /// Credentials and their certificates
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Import certificates, keys, PKCS#12 files, or sign a CSR
+    Import(ImportArgs),
+    /// Show every certificate in a file without storing anything
+    Inspect(InspectArgs),
+    /// Show the audit log, newest first
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthorityCommand {
+    /// Create a root, or an intermediate under --parent
+    Create(AuthorityCreateArgs),
+    /// List authorities
+    List(JsonFlag),
+    /// Write an authority's certificate to a file
+    Export(AuthorityExportArgs),
+    /// Write a freshly signed CRL of an authority to a file
+    Crl(AuthorityExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuthorityCreateArgs {
+    pub name: String,
+    /// Authority that signs it; without it the authority is a self-signed root
+    #[arg(long, value_name = "AUTHORITY")]
+    pub parent: Option<String>,
+    /// Key type: ecdsa-p256, ecdsa-p384, ed25519, rsa-2048, rsa-3072, rsa-4096
+    #[arg(long = "key", value_name = "TYPE", default_value = "ecdsa-p256")]
+    pub key_type: String,
+    /// Lifetime, such as 90d, 12h, 2y [default: 10y for a root, 5y for an intermediate]
+    #[arg(long, value_name = "DURATION")]
+    pub validity: Option<String>,
+    /// Most intermediate authorities allowed below it (basic constraints); no limit by default
+    #[arg(long, value_name = "N")]
+    pub path_len: Option<u8>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthorityExportArgs {
+    pub name: String,
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "pem")]
+    pub format: PemOrDer,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PemOrDer {
+    Pem,
+    Der,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CertFormat {
+    Pem,
+    Der,
+    P12,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Issue a certificate for a role, with SANs derived from --url
+    Issue(IssueArgs),
+    /// List credentials (authorities excluded)
+    List(ListArgs),
+    /// Show a credential's current certificate and its history
+    Show(ShowArgs),
+    /// Issue a successor and make it current
+    Rotate(RotateArgs),
+    /// Revoke a credential's current certificate
+    Revoke(RevokeArgs),
+    /// Write a credential's certificate, chain or key to a file
+    Export(ExportArgs),
+    /// List credentials (authorities included) due for rotation
+    Due(JsonFlag),
+    /// Set when a credential is due for rotation
+    Policy(PolicyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    pub name: String,
+    /// public-endpoint, private-endpoint, originator or destination-signing
+    #[arg(long)]
+    pub role: String,
+    #[arg(long, value_name = "AUTHORITY")]
+    pub authority: String,
+    /// The FHIR base URL (endpoint and destination-signing roles) or client URI (originator)
+    #[arg(long)]
+    pub url: String,
+    /// Key type: ecdsa-p256, ecdsa-p384, ed25519, rsa-2048, rsa-3072, rsa-4096
+    #[arg(long = "key", value_name = "TYPE", default_value = "ecdsa-p256")]
+    pub key_type: String,
+    /// Lifetime, such as 90d, 12h, 2y
+    #[arg(long, value_name = "DURATION", default_value = "90d")]
+    pub validity: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only credentials whose current certificate expires within DURATION
+    #[arg(long, value_name = "DURATION")]
+    pub expiring: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    pub name: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    pub name: String,
+    /// Keep the current key instead of generating a new one
+    #[arg(long)]
+    pub reuse_key: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    pub name: String,
+    /// unspecified, key-compromise, ca-compromise, affiliation-changed, superseded,
+    /// cessation-of-operation, certificate-hold, privilege-withdrawn
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    pub name: String,
+    #[arg(long, value_enum)]
+    pub format: CertFormat,
+    /// Add the issuing authorities up to and including the root
+    #[arg(long)]
+    pub chain: bool,
+    /// Add the private key, encrypted with the password from --password-file
+    #[arg(long)]
+    pub key: bool,
+    /// With --key and PEM: write the key unencrypted
+    #[arg(long, requires = "key")]
+    pub key_in_clear: bool,
+    /// PKCS#12 with 3DES and SHA-1 MAC, for appliances and older Windows that reject AES
+    #[arg(long)]
+    pub legacy: bool,
+    /// File whose first line is the password that encrypts the key or PKCS#12 file
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    pub name: String,
+    /// Rotate once this fraction of the lifetime is left, such as 0.33
+    #[arg(long, value_name = "FRACTION")]
+    pub remaining: Option<f64>,
+    /// Let the running app rotate it without asking
+    #[arg(long, value_name = "BOOL")]
+    pub auto_rotate: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+    /// Credential name (default: the certificate's common name)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Role of the leaf certificate; authorities are recognised by themselves
+    #[arg(long)]
+    pub role: Option<String>,
+    /// File whose first line is the password of an encrypted key or PKCS#12 file
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// For a CSR: the authority that signs it
+    #[arg(long, value_name = "AUTHORITY")]
+    pub authority: Option<String>,
+    /// For a CSR: the URL the SANs are derived from (default: the CSR's own SANs)
+    #[arg(long)]
+    pub url: Option<String>,
+    /// For a CSR: lifetime, such as 90d
+    #[arg(long, value_name = "DURATION")]
+    pub validity: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    pub file: PathBuf,
+    /// File whose first line is the password of a PKCS#12 file
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Show at most N entries
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,82 @@
+//! One function per command: parse the arguments into a request, call the
+//! workspace, print the result.
+
+mod authority;
+mod cert;
+mod transfer;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use hopscope_workspace::paths::resolve_workspace;
+use hopscope_workspace::Workspace;
+
+use crate::cli::{Cli, Command};
+use crate::{output, secrets};
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let path = resolve_workspace(cli.workspace.clone());
+    match cli.command {
+        Command::Init => init(&path).await?,
+        Command::Authority(command) => authority::run(&path, command).await?,
+        Command::Cert(command) => cert::run(&path, command).await?,
+        Command::Import(args) => transfer::import(&path, args).await?,
+        Command::Inspect(args) => transfer::inspect(args)?,
+        Command::Audit(args) => {
+            let workspace = open(&path).await?;
+            let entries = workspace.audit(args.limit).await?;
+            if args.json {
+                output::json(&entries)?;
+            } else {
+                output::audit(&entries);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn init(path: &Path) -> Result<()> {
+    if path.exists() {
+        anyhow::bail!("a workspace already exists at {}; use it, or pass --workspace PATH for a new one", path.display());
+    }
+    let passphrase = secrets::passphrase(true)?;
+    let workspace = Workspace::create(path, &passphrase).await?;
+    workspace.close().await;
+    println!("created workspace {}", path.display());
+    Ok(())
+}
+
+/// Opens the workspace, locked.
+async fn open(path: &Path) -> Result<Workspace> {
+    Ok(Workspace::open(path).await?)
+}
+
+/// Opens the workspace and unlocks it with the passphrase.
+async fn open_unlocked(path: &Path) -> Result<Workspace> {
+    let workspace = open(path).await?;
+    let passphrase = secrets::passphrase(false)?;
+    workspace.unlock(&passphrase).await?;
+    Ok(workspace)
+}
+
+/// Parses a duration argument into seconds.
+fn duration_seconds(text: &str) -> Result<i64> {
+    Ok(hopscope_pki::parse_duration(text)?.whole_seconds())
+}
+
+/// Writes an output file, creating it or replacing its content. Key material
+/// is written with mode 0600.
+fn write_output(path: &PathBuf, bytes: &[u8], secret: bool) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
