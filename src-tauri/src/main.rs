@@ -1,1 +1,93 @@
-fn main() {}
+//! Hopscope desktop app: a Tauri window over the workspace services. Every
+//! command delegates to `hopscope_workspace::Workspace`; the logic lives there.
+
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod error;
+mod logging;
+mod state;
+
+use std::path::PathBuf;
+
+use hopscope_workspace::paths;
+
+use crate::state::AppState;
+
+fn main() -> anyhow::Result<()> {
+    let explicit = parse_workspace_arg(std::env::args().skip(1))?;
+    let workspace_path = paths::resolve_workspace(explicit);
+    // The guard flushes the log file writer when main returns.
+    let _log_guard = logging::init(&paths::log_file());
+    tracing::info!(workspace = %workspace_path.display(), "starting Hopscope");
+
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(AppState::new(workspace_path))
+        .invoke_handler(tauri::generate_handler![
+            commands::workspace::workspace_status,
+            commands::workspace::create_workspace,
+            commands::workspace::unlock,
+            commands::authorities::create_authority,
+            commands::authorities::list_authorities,
+            commands::authorities::export_crl,
+            commands::credentials::list_credentials,
+            commands::credentials::credential,
+            commands::credentials::issue,
+            commands::credentials::rotate,
+            commands::credentials::due_for_rotation,
+            commands::credentials::set_rotation_policy,
+            commands::credentials::revoke,
+            commands::files::export_credential,
+            commands::files::import_file,
+            commands::files::inspect_file,
+            commands::audit::audit,
+        ])
+        .run(tauri::generate_context!())?;
+
+    tracing::info!("Hopscope stopped");
+    Ok(())
+}
+
+/// Reads `--workspace PATH` or `--workspace=PATH`. Other arguments are
+/// ignored with a warning, because WebKit and GTK may add their own.
+fn parse_workspace_arg(mut args: impl Iterator<Item = String>) -> anyhow::Result<Option<PathBuf>> {
+    let mut workspace = None;
+    while let Some(arg) = args.next() {
+        if arg == "--workspace" {
+            let value = args
+                .next()
+                .ok_or_else(|| anyhow::anyhow!("--workspace needs a path, such as --workspace ~/exchange.db"))?;
+            workspace = Some(PathBuf::from(value));
+        } else if let Some(value) = arg.strip_prefix("--workspace=") {
+            workspace = Some(PathBuf::from(value));
+        } else {
+            eprintln!("hopscope-app: ignoring unknown argument {arg:?}; the only option is --workspace PATH");
+        }
+    }
+    Ok(workspace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> anyhow::Result<Option<PathBuf>> {
+        parse_workspace_arg(args.iter().map(|a| a.to_string()))
+    }
+
+    #[test]
+    fn workspace_arg_forms() {
+        assert_eq!(parse(&[]).unwrap(), None);
+        assert_eq!(parse(&["--workspace", "/tmp/a.db"]).unwrap(), Some(PathBuf::from("/tmp/a.db")));
+        assert_eq!(parse(&["--workspace=/tmp/b.db"]).unwrap(), Some(PathBuf::from("/tmp/b.db")));
+        assert_eq!(parse(&["--other", "--workspace", "/tmp/c.db"]).unwrap(), Some(PathBuf::from("/tmp/c.db")));
+    }
+
+    #[test]
+    fn workspace_arg_without_value() {
+        let err = parse(&["--workspace"]).unwrap_err();
+        assert!(err.to_string().contains("needs a path"), "{err}");
+    }
+}

@@ -1,0 +1,8 @@
+//! Tauri commands, one module per concept. Each command is one delegation to
+//! a `Workspace` method plus error mapping; logic belongs in the crates.
+
+pub mod audit;
+pub mod authorities;
+pub mod credentials;
+pub mod files;
+pub mod workspace;

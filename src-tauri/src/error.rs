@@ -1,0 +1,60 @@
+//! The error every command returns to the UI: a stable `code` the UI can
+//! branch on and the service's `message`, which names the value and the fix.
+
+use hopscope_workspace::Error;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct CommandError {
+    /// Kebab-case kind, such as `wrong-passphrase`, `invalid-url`, `io`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl CommandError {
+    pub fn not_open() -> CommandError {
+        CommandError {
+            code: "not-open",
+            message: "no workspace is open; create one or unlock it first".to_owned(),
+        }
+    }
+
+    pub fn io(action: &str, path: &std::path::Path, err: std::io::Error) -> CommandError {
+        CommandError { code: "io", message: format!("{action} {} failed: {err}", path.display()) }
+    }
+}
+
+impl From<Error> for CommandError {
+    fn from(err: Error) -> CommandError {
+        let code = match &err {
+            Error::WrongPassphrase { .. } => "wrong-passphrase",
+            Error::Locked => "locked",
+            Error::NotFound { .. } => "not-found",
+            Error::Duplicate(_) => "duplicate",
+            Error::AuthorityWithoutKey(_) => "authority-without-key",
+            Error::NotAnAuthority(_) => "not-an-authority",
+            Error::CredentialWithoutKey(_) => "credential-without-key",
+            Error::Invalid(_) => "invalid",
+            Error::Pki(pki) => pki_code(pki),
+            Error::Store(_) => "store",
+            _ => "internal",
+        };
+        CommandError { code, message: err.to_string() }
+    }
+}
+
+fn pki_code(err: &hopscope_pki::Error) -> &'static str {
+    use hopscope_pki::Error as Pki;
+    match err {
+        Pki::InvalidUrl { .. } => "invalid-url",
+        Pki::UnknownKeyType(_) => "unknown-key-type",
+        Pki::UnknownRole(_) => "unknown-role",
+        Pki::InvalidDuration(_) => "invalid-duration",
+        Pki::Malformed { .. } => "malformed",
+        Pki::WrongPassword { .. } => "wrong-password",
+        Pki::KeyMismatch { .. } => "key-mismatch",
+        Pki::Unsupported(_) => "unsupported",
+        Pki::Signing(_) => "signing",
+        _ => "pki",
+    }
+}

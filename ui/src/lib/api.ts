@@ -1,0 +1,66 @@
+// Typed wrappers over the Tauri commands of src-tauri. Each rejects with a
+// CommandError ({code, message}); `errorMessage` turns anything into text.
+
+import { invoke } from '@tauri-apps/api/core';
+import type {
+  AuditEntry,
+  CommandError,
+  CredentialDetail,
+  CredentialSummary,
+  ExportRequest,
+  ImportRequest,
+  InspectedCertificate,
+  NewAuthority,
+  NewCredential,
+  RevocationReason,
+  RotationPolicy,
+  WorkspaceStatus,
+} from './types';
+
+export const api = {
+  workspaceStatus: () => invoke<WorkspaceStatus>('workspace_status'),
+  createWorkspace: (passphrase: string) => invoke<void>('create_workspace', { passphrase }),
+  unlock: (passphrase: string) => invoke<void>('unlock', { passphrase }),
+
+  createAuthority: (request: NewAuthority) => invoke<CredentialSummary>('create_authority', { request }),
+  listAuthorities: () => invoke<CredentialSummary[]>('list_authorities'),
+  exportCrl: (name: string, pem: boolean, path: string) => invoke<void>('export_crl', { name, pem, path }),
+
+  listCredentials: (expiringWithinSeconds: number | null = null) =>
+    invoke<CredentialSummary[]>('list_credentials', { expiringWithinSeconds }),
+  credential: (name: string) => invoke<CredentialDetail>('credential', { name }),
+  issue: (request: NewCredential) => invoke<CredentialSummary>('issue', { request }),
+  rotate: (name: string, reuseKey: boolean) => invoke<CredentialSummary>('rotate', { name, reuseKey }),
+  dueForRotation: () => invoke<CredentialSummary[]>('due_for_rotation'),
+  setRotationPolicy: (name: string, policy: RotationPolicy) => invoke<void>('set_rotation_policy', { name, policy }),
+  revoke: (name: string, reason: RevocationReason) => invoke<void>('revoke', { name, reason }),
+
+  exportCredential: (name: string, request: ExportRequest, path: string) =>
+    invoke<void>('export_credential', { name, request, path }),
+  importFile: (path: string, request: ImportRequest) => invoke<CredentialSummary[]>('import_file', { path, request }),
+  inspectFile: (path: string, password: string | null) =>
+    invoke<InspectedCertificate[]>('inspect_file', { path, password }),
+
+  audit: (limit: number | null) => invoke<AuditEntry[]>('audit', { limit }),
+};
+
+export function isCommandError(value: unknown): value is CommandError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as CommandError).code === 'string' &&
+    typeof (value as CommandError).message === 'string'
+  );
+}
+
+/** Text for an error caught from a command, a thrown Error or anything else. */
+export function errorMessage(error: unknown): string {
+  if (isCommandError(error)) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** The `code` of a CommandError, or `undefined` for other errors. */
+export function errorCode(error: unknown): string | undefined {
+  return isCommandError(error) ? error.code : undefined;
+}
