@@ -60,7 +60,8 @@ const MISSING_PASSWORD_P12: &str =
     "PKCS#12 file: no password was given or the empty password failed; pass the file's password";
 
 fn looks_like_pem(bytes: &[u8]) -> bool {
-    bytes.windows(11).any(|w| w == b"-----BEGIN ")
+    let contains = |marker: &[u8]| bytes.windows(marker.len()).any(|w| w == marker);
+    contains(b"-----BEGIN ") || contains(b"-----END ")
 }
 
 /// One PEM block with the line its BEGIN marker is on (1-based).
@@ -297,7 +298,7 @@ fn describe_der_failure(bytes: &[u8]) -> String {
 
 fn certificate_der(der: &[u8]) -> Result<Vec<u8>> {
     match X509Certificate::from_der(der) {
-        Ok((rest, _)) if rest.is_empty() => Ok(der.to_vec()),
+        Ok(([], _)) => Ok(der.to_vec()),
         Ok((rest, _)) => Err(Error::Malformed {
             what: "certificate",
             reason: format!("{} bytes after the certificate", rest.len()),

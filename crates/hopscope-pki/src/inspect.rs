@@ -446,7 +446,7 @@ fn attribute_text(value: &Any<'_>) -> String {
         | Tag::NumericString
         | Tag::VisibleString => std::str::from_utf8(data).ok().map(str::to_string),
         Tag::BmpString => {
-            if data.len() % 2 == 0 {
+            if data.len().is_multiple_of(2) {
                 let units: Vec<u16> = data
                     .chunks_exact(2)
                     .map(|c| u16::from_be_bytes([c[0], c[1]]))
@@ -457,7 +457,7 @@ fn attribute_text(value: &Any<'_>) -> String {
             }
         }
         Tag::UniversalString => {
-            if data.len() % 4 == 0 {
+            if data.len().is_multiple_of(4) {
                 data.chunks_exact(4)
                     .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
                     .collect::<Option<String>>()

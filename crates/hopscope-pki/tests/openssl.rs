@@ -88,8 +88,16 @@ fn authority(
 fn hierarchy(dir: &Path, root_type: KeyType, inter_type: KeyType) -> (Authority, Authority) {
     let root = authority("Hopscope Test Root", root_type, None, None);
     let inter = authority("Hopscope Test Issuing", inter_type, Some(0), Some(&root));
-    write(dir, "root.pem", certificates_to_pem(&[root.cert.clone()]));
-    write(dir, "inter.pem", certificates_to_pem(&[inter.cert.clone()]));
+    write(
+        dir,
+        "root.pem",
+        certificates_to_pem(std::slice::from_ref(&root.cert)),
+    );
+    write(
+        dir,
+        "inter.pem",
+        certificates_to_pem(std::slice::from_ref(&inter.cert)),
+    );
     (root, inter)
 }
 
@@ -164,7 +172,11 @@ fn role_chains_verify_with_openssl() {
             path_len: None,
         };
         let leaf = issue(&request, Some(&inter.issuer())).unwrap();
-        write(dir, "leaf.pem", certificates_to_pem(&[leaf.clone()]));
+        write(
+            dir,
+            "leaf.pem",
+            certificates_to_pem(std::slice::from_ref(&leaf)),
+        );
 
         let mut args = vec!["verify", "-CAfile", "root.pem", "-untrusted", "inter.pem"];
         if let Some(purpose) = case.purpose {
@@ -221,7 +233,7 @@ fn role_chains_verify_with_openssl() {
 fn authority_profile_in_openssl_text() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let (root, inter) = hierarchy(dir, KeyType::Rsa3072, KeyType::EcdsaP256);
+    let (root, _inter) = hierarchy(dir, KeyType::Rsa3072, KeyType::EcdsaP256);
     let text = openssl_ok(dir, &["x509", "-in", "inter.pem", "-noout", "-text"]);
     assert!(text.contains("CA:TRUE, pathlen:0"), "{text}");
     assert!(text.contains("Certificate Sign, CRL Sign"), "{text}");
@@ -728,7 +740,11 @@ fn crl_verifies_and_revokes() {
         Some(&inter.issuer()),
     )
     .unwrap();
-    write(dir, "leaf.pem", certificates_to_pem(&[leaf.clone()]));
+    write(
+        dir,
+        "leaf.pem",
+        certificates_to_pem(std::slice::from_ref(&leaf)),
+    );
     let serial = hex::decode(inspect(&leaf).unwrap().serial_hex).unwrap();
 
     let crl = build_crl(
@@ -842,7 +858,11 @@ fn openssl_csr_signs_and_verifies() {
         &inter.issuer(),
     )
     .unwrap();
-    write(dir, "leaf.pem", certificates_to_pem(&[cert.clone()]));
+    write(
+        dir,
+        "leaf.pem",
+        certificates_to_pem(std::slice::from_ref(&cert)),
+    );
     let output = openssl_ok(
         dir,
         &[
@@ -880,7 +900,11 @@ fn openssl_csr_signs_and_verifies() {
         &inter.issuer(),
     )
     .unwrap();
-    write(dir, "leaf.pem", certificates_to_pem(&[cert.clone()]));
+    write(
+        dir,
+        "leaf.pem",
+        certificates_to_pem(std::slice::from_ref(&cert)),
+    );
     let output = openssl_ok(
         dir,
         &[
