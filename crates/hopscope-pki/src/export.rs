@@ -55,6 +55,10 @@ pub fn pkcs12(
     // The local key ID pairs the key bag with the leaf's certificate bag.
     let local_key_id = Sha256::digest(leaf)[..20].to_vec();
     let key_chain = p12_keystore::PrivateKeyChain::new(key.pkcs8_der(), local_key_id, certificates);
+    // NOTE: p12-keystore 0.2 puts `friendly_name` on the key bag and each
+    // certificate's subject (such as "CN=fhir.x.test") as the certificate
+    // bags' friendly name, so tools that list certificates by name show the
+    // subject.
     let mut store = KeyStore::new();
     store.add_entry(friendly_name, KeyStoreEntry::PrivateKeyChain(key_chain));
 

@@ -282,7 +282,8 @@ fn read_der(bytes: &[u8], password: Option<&[u8]>) -> Result<Bundle> {
     })
 }
 
-/// A short reason why `bytes` is no DER structure, for the error message.
+/// Describes in a few words why `bytes` is no DER structure, for the error
+/// message.
 fn describe_der_failure(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "the input is empty".into();
@@ -366,7 +367,7 @@ fn sec1_key(der: &[u8], curve: Option<&ObjectIdentifier>) -> Result<PrivateKey> 
     PrivateKey::from_pkcs8_der(pkcs8.as_bytes())
 }
 
-/// A PFX starts with SEQUENCE { INTEGER 3, SEQUENCE { OID ... } }.
+/// Checks for the start of a PFX: SEQUENCE { INTEGER 3, SEQUENCE { ... } }.
 fn is_pkcs12(bytes: &[u8]) -> bool {
     use pkcs8::der::{Reader, SliceReader};
     let Ok(mut reader) = SliceReader::new(bytes) else {
@@ -414,6 +415,9 @@ fn read_pkcs12(bytes: &[u8], password: Option<&[u8]>) -> Result<Bundle> {
             },
         }
     })?;
+    // NOTE: p12-keystore 0.2 keeps only keys that have a certificate with the
+    // same local key ID, and only certificates on such a key's chain or marked
+    // trusted, so a lone key or an unrelated certificate in the file is lost.
     let mut bundle = Bundle::default();
     for (_, entry) in store.entries() {
         match entry {

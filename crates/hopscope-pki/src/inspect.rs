@@ -367,7 +367,7 @@ fn bit_length(bytes: &[u8]) -> u32 {
     }
 }
 
-/// The algorithm's short name, such as `sha256WithRSAEncryption` or
+/// Returns the algorithm's short name, such as `sha256WithRSAEncryption` or
 /// `ecdsa-with-SHA256`, or the dotted OID.
 pub(crate) fn algorithm_name(alg: &AlgorithmIdentifier<'_>) -> String {
     let registry = x509_parser::objects::oid_registry();
@@ -418,8 +418,8 @@ pub(crate) fn format_name(name: &X509Name<'_>) -> String {
     parts.join(", ")
 }
 
-/// The RFC 4514 short names, plus the emailAddress and serialNumber names
-/// that OpenSSL prints.
+/// Maps an attribute OID to its RFC 4514 short name, or to the emailAddress
+/// and serialNumber names that OpenSSL prints.
 fn attribute_short_name(oid: &str) -> Option<&'static str> {
     Some(match oid {
         "2.5.4.3" => "CN",

@@ -183,7 +183,7 @@ fn apply_key_usage(
     }
 }
 
-/// The one SAN a leaf of `role` carries for `url`.
+/// Builds the one SAN a leaf of `role` carries for `url`.
 fn role_san(role: Role, url: &FhirBaseUrl) -> Result<SanType> {
     let invalid = |e: rcgen::Error| Error::InvalidUrl {
         url: url.as_str().to_string(),
@@ -222,8 +222,8 @@ fn base_params(not_before: OffsetDateTime, validity: Duration) -> Result<Certifi
     Ok(params)
 }
 
-/// 16 random bytes; the high bit is cleared so the serial is positive and the
-/// next bit set so its DER integer is always 16 bytes long.
+/// Draws a serial of 16 random bytes. The high bit is cleared so the serial is
+/// positive, and the next bit is set so its DER integer is always 16 bytes.
 fn random_serial() -> SerialNumber {
     use rand_core::RngCore;
     let mut bytes = [0u8; 16];
@@ -258,9 +258,9 @@ fn sign(
     }
 }
 
-/// The issuer as rcgen needs it: its subject name and key identifier. rcgen
-/// takes them from a `Certificate`, so the CA certificate's parameters are
-/// re-signed into a throwaway certificate that is never returned.
+/// Loads the issuer as rcgen needs it: its subject name and key identifier.
+/// rcgen takes them from a `Certificate`, so the CA certificate's parameters
+/// are re-signed into a throwaway certificate that is never returned.
 pub(crate) fn issuer_certificate(issuer: &Issuer<'_>) -> Result<rcgen::Certificate> {
     let params = params_from_der(issuer.cert_der, "issuer certificate")?;
     let key = issuer.key.rcgen_key_pair()?;
@@ -328,7 +328,7 @@ fn csr_der(csr: &[u8]) -> Result<Vec<u8>> {
     }
 }
 
-/// The CSR's public key and its type, which decides keyEncipherment. rcgen's
+/// Reads the CSR's public key and its type, which decides keyEncipherment. rcgen's
 /// own CSR key takes its algorithm from the CSR's signature, which puts a
 /// P-384 key signed with SHA-256 under the P-256 OID, so the SPKI is read
 /// again here.

@@ -184,9 +184,9 @@ impl PrivateKey {
 
     /// The DER `SubjectPublicKeyInfo` of the public half.
     pub fn public_key_der(&self) -> Vec<u8> {
-        // The PKCS#8 was checked and re-encoded by the constructors, so these
-        // parses only fail on a bug; the empty result then matches no
-        // certificate instead of panicking.
+        // The constructors checked and re-encoded the PKCS#8, so these parses
+        // fail only on a bug. The empty result then matches no certificate
+        // instead of panicking.
         let der = self.pkcs8.as_slice();
         let spki = match self.key_type {
             KeyType::EcdsaP256 => p256::SecretKey::from_pkcs8_der(der)
@@ -305,8 +305,8 @@ impl PrivateKey {
         Zeroizing::new(text)
     }
 
-    /// The key as an rcgen signer, with SHA-256 for RSA and P-256, SHA-384 for
-    /// P-384.
+    /// Loads the key as an rcgen signer, which signs with SHA-256 for RSA and
+    /// P-256 and with SHA-384 for P-384.
     pub(crate) fn rcgen_key_pair(&self) -> Result<rcgen::KeyPair> {
         let der = rustls_pki_types::PrivatePkcs8KeyDer::from(self.pkcs8.as_slice());
         rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der, signature_algorithm(self.key_type))

@@ -5,7 +5,7 @@ use time::{Duration, OffsetDateTime};
 use crate::inspect::{Finding, Inspection, Severity};
 use crate::{FhirBaseUrl, Role};
 
-/// The longest validity browsers accept for a public TLS certificate issued
+/// The maximum validity browsers accept for a public TLS certificate issued
 /// since 2020-09-01 (CA/Browser Forum Baseline Requirements 6.3.2).
 const MAX_PUBLIC_TLS_VALIDITY_DAYS: i64 = 398;
 

@@ -140,8 +140,8 @@ fn check_crl_issuer(crl_der: &[u8], issuer_der: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// RFC 5280 5.3.1 asks CRL issuers to leave the reason code out rather than
-/// write `unspecified`.
+/// Maps a reason to its CRL entry code. RFC 5280 5.3.1 says CRL issuers should
+/// leave the reason code out rather than write `unspecified`.
 fn rcgen_reason(reason: RevocationReason) -> Option<rcgen::RevocationReason> {
     use rcgen::RevocationReason as R;
     match reason {
