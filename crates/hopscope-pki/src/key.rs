@@ -276,14 +276,22 @@ impl PrivateKey {
                     what: "encrypted private key",
                 })
             }
-            Err(e) => {
+            Err(pkcs8::Error::EncryptedPrivateKey(e)) => {
                 return Err(Error::Unsupported(format!(
                     "key encryption ({e}); re-encrypt the key with PBES2, such as openssl pkcs8 -topk8 -v2 aes-256-cbc"
                 )))
             }
+            // The decrypted bytes did not parse as DER: the padding happened
+            // to check out under a wrong password.
+            Err(_) => {
+                return Err(Error::WrongPassword {
+                    what: "encrypted private key",
+                })
+            }
         };
-        // A wrong password passes the padding check about once in 256 tries;
-        // the garbage that comes out then fails to parse as a key.
+        // A wrong password passes the padding check about once in 256 tries.
+        // The garbage that comes out then rarely parses as DER, and never as
+        // a key.
         PrivateKey::from_pkcs8_der(clear.as_bytes()).map_err(|e| match e {
             Error::Malformed { .. } => Error::WrongPassword {
                 what: "encrypted private key",
@@ -400,7 +408,7 @@ mod tests {
         let encrypted = key.encrypt(b"right", FAST).unwrap();
         // Many tries, so the 1-in-256 case where the padding happens to
         // check out is exercised too.
-        for i in 0..64 {
+        for i in 0..600 {
             let wrong = format!("wrong-{i}");
             let err = PrivateKey::decrypt(&encrypted, wrong.as_bytes()).unwrap_err();
             assert!(matches!(err, Error::WrongPassword { .. }), "{err:?}");
