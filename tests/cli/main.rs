@@ -1,0 +1,4 @@
+//! End-to-end tests of the `hopscope` command: real processes, real files,
+//! openssl as the independent peer.
+
+mod openssl;
