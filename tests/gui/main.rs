@@ -1,0 +1,259 @@
+//! GUI end-to-end tests: the real app window under Xvfb, driven through
+//! tauri-driver and WebKitWebDriver. Run them under `xvfb-run -a`; they find
+//! the app, tauri-driver and the artifacts folder through HOPSCOPE_APP_BIN,
+//! TAURI_DRIVER and HOPSCOPE_ARTIFACTS (see driver.rs for the defaults).
+
+mod driver;
+mod ui;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use fantoccini::key::Key;
+use hopscope_pki::KeyType;
+use hopscope_workspace::{NewAuthority, Workspace};
+
+use crate::driver::{artifacts_dir, check_prerequisites, TauriDriver};
+use crate::ui::{testid, Gui};
+
+const PASSPHRASE: &str = "correct horse battery staple";
+const PUBLIC_URL: &str = "https://fhir.int-one.test:8443/d-corp";
+/// Upper bound for one whole scenario, so a stuck window fails the test
+/// instead of hanging CI.
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The app windows share one X display and two CPU cores; one at a time keeps
+/// the timings of each scenario predictable.
+static ONE_WINDOW_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// What the app finds at its workspace path when it starts.
+#[derive(PartialEq, Eq)]
+enum Start {
+    /// No file: the app offers to create the workspace.
+    NoWorkspace,
+    /// A workspace made by `prepare_locked_workspace`.
+    PreparedWorkspace,
+}
+
+/// Runs `scenario` with a fresh temp folder, tauri-driver and a session on a
+/// workspace at `<temp>/workspace.db`, then closes the session and stops the
+/// driver even when the scenario fails.
+async fn with_app<F>(name: &'static str, start: Start, scenario: F) -> Result<()>
+where
+    F: AsyncFnOnce(&Gui, &Path) -> Result<()>,
+{
+    let _window_slot = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    check_prerequisites()?;
+    let artifacts = artifacts_dir();
+    std::fs::create_dir_all(&artifacts).with_context(|| format!("creating {}", artifacts.display()))?;
+
+    let temp = tempfile::tempdir()?;
+    let workspace = temp.path().join("workspace.db");
+    if start == Start::PreparedWorkspace {
+        prepare_locked_workspace(&workspace).await?;
+    }
+    // The app logs to $XDG_DATA_HOME/hopscope; keep that inside the temp folder.
+    let data_home = temp.path().join("data");
+    let driver = TauriDriver::start(&artifacts.join(format!("{name}-tauri-driver.log")), &[("XDG_DATA_HOME", &data_home)])?;
+    let client = driver.session(&workspace).await?;
+    let gui = Gui::new(client, artifacts, name);
+
+    let outcome = tokio::time::timeout(SCENARIO_TIMEOUT, scenario(&gui, temp.path())).await;
+    if !matches!(outcome, Ok(Ok(()))) {
+        // A picture of the window as it was when the scenario failed.
+        let _ = gui.screenshot("failure").await;
+    }
+    let closed = gui.client.close().await;
+    drop(driver);
+    outcome.with_context(|| format!("scenario {name} took longer than {SCENARIO_TIMEOUT:?}"))??;
+    closed.context("closing the WebDriver session")?;
+    Ok(())
+}
+
+/// Creates a workspace through the service API, with one root authority, so the
+/// unlock test starts from a file the app did not create.
+async fn prepare_locked_workspace(path: &Path) -> Result<()> {
+    let workspace = Workspace::create(path, PASSPHRASE).await?;
+    workspace
+        .create_authority(&NewAuthority {
+            name: "prepared-root".into(),
+            parent: None,
+            key_type: KeyType::EcdsaP256,
+            validity_seconds: 3650 * 86_400,
+            path_len: None,
+        })
+        .await?;
+    workspace.close().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlock_rejects_wrong_passphrase() -> Result<()> {
+    with_app("unlock", Start::PreparedWorkspace, async |gui, _temp| {
+        gui.find("unlock-screen").await?;
+        gui.screenshot("01-unlock").await?;
+
+        gui.type_into("passphrase", "not the passphrase").await?;
+        gui.click("unlock").await?;
+        let error = gui.text("unlock-error").await?;
+        ensure!(error.contains("wrong passphrase"), "unlock error should name the wrong passphrase, got: {error}");
+        gui.screenshot("02-wrong-passphrase").await?;
+        ensure!(gui.count(&testid("unlock-screen")).await? == 1, "the unlock screen should stay after a wrong passphrase");
+        ensure!(gui.count(&testid("app-shell")).await? == 0, "the workspace must stay locked after a wrong passphrase");
+        ensure!(gui.count(&testid("passphrase")).await? == 1, "the passphrase field should stay for another try");
+
+        gui.type_into("passphrase", PASSPHRASE).await?;
+        gui.find("passphrase").await?.send_keys(&char::from(Key::Enter).to_string()).await?;
+        gui.find("app-shell").await?;
+        gui.css("[data-testid=\"cert-row\"][data-name=\"prepared-root\"]").await?;
+        gui.screenshot("03-unlocked").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_issue_rotate_export() -> Result<()> {
+    with_app("lifecycle", Start::NoWorkspace, async |gui, temp| {
+        create_workspace(gui).await?;
+        create_root_authority(gui).await?;
+        issue_public_endpoint(gui).await?;
+        open_from_list_with_keyboard(gui).await?;
+        rotate_current(gui).await?;
+        export_pem(gui, temp).await?;
+        visit_other_screens(gui).await?;
+        Ok(())
+    })
+    .await
+}
+
+async fn create_workspace(gui: &Gui) -> Result<()> {
+    gui.find("create-workspace-screen").await?;
+    gui.screenshot("01-create-workspace").await?;
+    gui.type_into("passphrase", PASSPHRASE).await?;
+    gui.type_into("passphrase-confirm", PASSPHRASE).await?;
+    gui.click("create-workspace").await?;
+    gui.find("app-shell").await?;
+    gui.find("cert-empty").await?;
+    gui.screenshot("02-certificates-empty").await
+}
+
+async fn create_root_authority(gui: &Gui) -> Result<()> {
+    gui.click("nav-authorities").await?;
+    gui.find("authorities-empty").await?;
+    gui.click("open-create-authority").await?;
+    gui.find("create-authority-dialog").await?;
+    gui.type_into("authority-name", "demo-community").await?;
+    gui.click("authority-kind-root").await?;
+    gui.find("authority-key-type").await?.select_by_value("ecdsa-p256").await?;
+    gui.screenshot("03-create-authority-dialog").await?;
+    gui.click("dialog-submit").await?;
+    gui.wait_gone("create-authority-dialog").await?;
+    gui.css("[data-testid=\"authority-row\"][data-name=\"demo-community\"]").await?;
+    gui.screenshot("04-authorities").await
+}
+
+async fn issue_public_endpoint(gui: &Gui) -> Result<()> {
+    gui.click("sidebar-issue").await?;
+    gui.find("issue-dialog").await?;
+    gui.type_into("issue-name", "d-corp-public").await?;
+    gui.find("issue-role").await?.select_by_value("public-endpoint").await?;
+    gui.find("issue-authority").await?.select_by_value("demo-community").await?;
+
+    // The backend's URL validation error shows under the URL field.
+    gui.type_into("issue-url", "http://fhir.int-one.test:8443/d-corp").await?;
+    gui.click("dialog-submit").await?;
+    let url_error = gui.text("issue-url-error").await?;
+    ensure!(url_error.contains("https"), "the URL error should ask for https, got: {url_error}");
+    gui.screenshot("05-issue-url-error").await?;
+
+    gui.type_into("issue-url", PUBLIC_URL).await?;
+    gui.screenshot("06-issue-dialog").await?;
+    // Enter in a field submits the dialog.
+    gui.find("issue-url").await?.send_keys(&char::from(Key::Enter).to_string()).await?;
+    gui.wait_gone("issue-dialog").await
+}
+
+async fn open_from_list_with_keyboard(gui: &Gui) -> Result<()> {
+    gui.click("nav-certificates").await?;
+    gui.type_into("cert-search", "d-corp").await?;
+    gui.wait_count("[data-testid=\"cert-row\"]", 1).await?;
+    gui.css("[data-testid=\"cert-row\"][data-name=\"d-corp-public\"]").await?;
+    gui.screenshot("07-certificates").await?;
+
+    let list = gui.find("cert-list").await?;
+    let keys: String = [char::from(Key::Down), char::from(Key::Enter)].iter().collect();
+    list.send_keys(&keys).await.context("pressing Down and Enter in the certificate list")?;
+    gui.css("[data-testid=\"detail-view\"][data-name=\"d-corp-public\"]").await?;
+    gui.wait_count("[data-testid=\"history-row\"]", 1).await?;
+    let url = gui.text("detail-url").await?;
+    ensure!(url == PUBLIC_URL, "the detail view should show the URL {PUBLIC_URL}, got {url}");
+    let sans = gui.text("field-sans").await?;
+    ensure!(sans.contains("fhir.int-one.test"), "the SANs should cover the URL's host, got: {sans}");
+    gui.screenshot("08-detail").await
+}
+
+async fn rotate_current(gui: &Gui) -> Result<()> {
+    let serial_before = gui.text("field-serial").await?;
+    gui.click("detail-rotate").await?;
+    gui.find("rotate-dialog").await?;
+    gui.screenshot("09-rotate-dialog").await?;
+    gui.click("dialog-submit").await?;
+    gui.wait_gone("rotate-dialog").await?;
+    gui.wait_count("[data-testid=\"history-row\"]", 2).await?;
+    gui.wait_count("[data-testid=\"history-row\"][data-current=\"true\"]", 1).await?;
+    let versions = gui.text("detail-versions").await?;
+    ensure!(versions == "2", "the credential should have 2 versions after one rotation, got {versions}");
+    let serial_after = gui.text("field-serial").await?;
+    ensure!(serial_after != serial_before, "rotation should make a new certificate current (serial stayed {serial_before})");
+    gui.screenshot("10-detail-rotated").await
+}
+
+async fn export_pem(gui: &Gui, temp: &Path) -> Result<()> {
+    let target = temp.join("d-corp-public.pem");
+    gui.click("detail-export").await?;
+    gui.find("export-dialog").await?;
+    gui.click("export-format-pem").await?;
+    gui.type_into("export-path", target.to_str().context("temp path is not UTF-8")?).await?;
+    gui.screenshot("11-export-dialog").await?;
+    gui.click("dialog-submit").await?;
+    gui.wait_gone("export-dialog").await?;
+
+    let pem = std::fs::read_to_string(&target).with_context(|| format!("reading the export {}", target.display()))?;
+    ensure!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "the export should be a PEM certificate, got: {pem:.80}");
+    // openssl is an independent parser of what the app wrote.
+    let output = Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-ext", "subjectAltName", "-in"])
+        .arg(&target)
+        .output()
+        .context("running openssl x509; install openssl")?;
+    let printed = String::from_utf8_lossy(&output.stdout);
+    ensure!(output.status.success(), "openssl x509 rejected the export: {}", String::from_utf8_lossy(&output.stderr));
+    ensure!(printed.contains("fhir.int-one.test"), "the exported certificate should name fhir.int-one.test, openssl printed: {printed}");
+    Ok(())
+}
+
+async fn visit_other_screens(gui: &Gui) -> Result<()> {
+    // Escape closes a dialog without doing anything.
+    gui.click("sidebar-import").await?;
+    gui.find("import-dialog").await?;
+    gui.screenshot("12-import-dialog").await?;
+    gui.find("import-path").await?.send_keys(&char::from(Key::Escape).to_string()).await?;
+    gui.wait_gone("import-dialog").await?;
+
+    gui.click("nav-rotation").await?;
+    gui.find("rotation-view").await?;
+    gui.screenshot("13-due-for-rotation").await?;
+
+    gui.click("nav-timeline").await?;
+    gui.css("[data-testid=\"timeline-row\"][data-name=\"d-corp-public\"]").await?;
+    gui.screenshot("14-timeline").await?;
+
+    gui.click("nav-audit").await?;
+    gui.css("[data-testid=\"audit-row\"][data-action=\"rotate\"]").await?;
+    gui.css("[data-testid=\"audit-row\"][data-action=\"export\"]").await?;
+    gui.screenshot("15-audit").await
+}
