@@ -4,6 +4,7 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod auto_rotation;
 mod commands;
 mod error;
 mod logging;
@@ -18,8 +19,7 @@ use crate::state::AppState;
 fn main() -> anyhow::Result<()> {
     let explicit = parse_workspace_arg(std::env::args().skip(1))?;
     let workspace_path = paths::resolve_workspace(explicit);
-    // The guard flushes the log file writer when main returns.
-    let _log_guard = logging::init(&paths::log_file());
+    logging::init(&paths::log_file());
     tracing::info!(workspace = %workspace_path.display(), "starting Hopscope");
 
     tauri::Builder::default()
@@ -44,9 +44,12 @@ fn main() -> anyhow::Result<()> {
             commands::files::inspect_file,
             commands::audit::audit,
         ])
-        .run(tauri::generate_context!())?;
-
-    tracing::info!("Hopscope stopped");
+        .build(tauri::generate_context!())?
+        .run(|_app, event| {
+            if let tauri::RunEvent::Exit = event {
+                tracing::info!("Hopscope stopped");
+            }
+        });
     Ok(())
 }
 

@@ -6,7 +6,8 @@ use tauri::State;
 use crate::error::CommandError;
 use crate::state::AppState;
 
-/// The newest `limit` audit entries, newest first; all of them without a limit.
+/// Returns the newest `limit` audit entries, newest first, or all of them
+/// without a limit.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(Debug))]
 pub async fn audit(state: State<'_, AppState>, limit: Option<u32>) -> Result<Vec<AuditEntry>, CommandError> {

@@ -7,8 +7,8 @@ use tauri::State;
 use crate::error::CommandError;
 use crate::state::AppState;
 
-/// Every credential but the authorities; with `expiring_within_seconds`,
-/// only those whose current certificate expires within that many seconds.
+/// Lists every credential but the authorities. With `expiring_within_seconds`,
+/// lists only those whose current certificate expires within that many seconds.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(Debug))]
 pub async fn list_credentials(

@@ -1,6 +1,6 @@
-//! Import, export and inspection of files. The UI passes paths (from the file
-//! dialogs, drag and drop or a typed path); the files are read and written
-//! here so the webview needs no file system access.
+//! Import, export and inspection of files. The UI passes paths from the file
+//! dialogs, drag and drop or a typed path. The files are read and written
+//! here, so the webview needs no file system access.
 
 use std::path::{Path, PathBuf};
 
@@ -52,7 +52,7 @@ async fn read_file(path: &Path) -> Result<Vec<u8>, CommandError> {
     tokio::fs::read(path).await.map_err(|err| CommandError::io("reading", path, err))
 }
 
-/// Writes `bytes` to `path`. A file that holds a private key is created
+/// Writes `bytes` to `path`. A file that contains a private key is made
 /// readable by its owner only (mode 0600 on Unix).
 pub(crate) async fn write_file(path: &Path, bytes: &[u8], secret: bool) -> Result<(), CommandError> {
     use tokio::io::AsyncWriteExt;

@@ -2,13 +2,14 @@
 
 use hopscope_workspace::Workspace;
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, State};
 use zeroize::Zeroizing;
 
 use crate::error::CommandError;
 use crate::state::AppState;
 
-/// What the unlock screen needs to choose between "create" and "unlock".
+/// Path and state of the workspace file, from which the unlock screen chooses
+/// between "create" and "unlock".
 #[derive(Debug, Serialize)]
 pub struct WorkspaceStatus {
     pub path: String,
@@ -29,25 +30,29 @@ pub async fn workspace_status(state: State<'_, AppState>) -> Result<WorkspaceSta
 
 /// Creates the workspace file at the app's workspace path.
 #[tauri::command]
-#[tracing::instrument(skip(state, passphrase), err(Debug))]
-pub async fn create_workspace(state: State<'_, AppState>, passphrase: String) -> Result<(), CommandError> {
+#[tracing::instrument(skip(app, state, passphrase), err(Debug))]
+pub async fn create_workspace(app: AppHandle, state: State<'_, AppState>, passphrase: String) -> Result<(), CommandError> {
     let passphrase = Zeroizing::new(passphrase);
-    let mut open = state.workspace.write().await;
-    *open = Some(Workspace::create(&state.path, &passphrase).await?);
+    let workspace = Workspace::create(&state.path, &passphrase).await?;
+    *state.workspace.write().await = Some(workspace.clone());
+    state.start_auto_rotation(app, workspace);
     Ok(())
 }
 
 /// Opens the workspace file if needed, then unlocks its key vault. A wrong
 /// passphrase leaves it open but locked.
 #[tauri::command]
-#[tracing::instrument(skip(state, passphrase), err(Debug))]
-pub async fn unlock(state: State<'_, AppState>, passphrase: String) -> Result<(), CommandError> {
+#[tracing::instrument(skip(app, state, passphrase), err(Debug))]
+pub async fn unlock(app: AppHandle, state: State<'_, AppState>, passphrase: String) -> Result<(), CommandError> {
     let passphrase = Zeroizing::new(passphrase);
-    let mut open = state.workspace.write().await;
-    if open.is_none() {
-        *open = Some(Workspace::open(&state.path).await?);
-    }
-    let workspace = open.as_ref().ok_or_else(CommandError::not_open)?;
+    let workspace = {
+        let mut open = state.workspace.write().await;
+        if open.is_none() {
+            *open = Some(Workspace::open(&state.path).await?);
+        }
+        open.clone().ok_or_else(CommandError::not_open)?
+    };
     workspace.unlock(&passphrase).await?;
+    state.start_auto_rotation(app, workspace);
     Ok(())
 }
