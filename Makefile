@@ -16,7 +16,7 @@ APT_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libssl-dev \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps apt-deps npm-deps tools ui build cli app clean
+.PHONY: run test bench deps apt-deps npm-deps tools ui build cli app clean
 
 run: deps build
 	@echo "starting Hopscope on $${HOPSCOPE_WORKSPACE:-the default workspace}"
@@ -30,6 +30,11 @@ test: deps build
 	TAURI_DRIVER=$(TAURI_DRIVER) \
 	HOPSCOPE_ARTIFACTS=$(ARTIFACTS) \
 	xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --no-fail-fast
+
+# Benchmarks are not tests: they print figures for BENCHMARKS.md.
+bench: apt-deps
+	@command -v hyperfine > /dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq hyperfine bc; }
+	bash bench/run.sh
 
 deps: apt-deps npm-deps tools
 
