@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use fantoccini::key::Key;
-use hopscope_pki::KeyType;
-use hopscope_workspace::{NewAuthority, Workspace};
+use hopscope_pki::{KeyType, Role};
+use hopscope_workspace::{NewAuthority, NewCredential, Workspace};
 
 use crate::driver::{artifacts_dir, check_prerequisites, TauriDriver};
 use crate::ui::{testid, Gui};
@@ -36,6 +36,8 @@ enum Start {
     NoWorkspace,
     /// A workspace made by `prepare_locked_workspace`.
     PreparedWorkspace,
+    /// A workspace made by `prepare_many_credentials`.
+    ManyCredentials,
 }
 
 /// Runs `scenario` with a fresh temp folder, tauri-driver and a session on a
@@ -52,8 +54,10 @@ where
 
     let temp = tempfile::tempdir()?;
     let workspace = temp.path().join("workspace.db");
-    if start == Start::PreparedWorkspace {
-        prepare_locked_workspace(&workspace).await?;
+    match start {
+        Start::NoWorkspace => {}
+        Start::PreparedWorkspace => prepare_locked_workspace(&workspace).await?,
+        Start::ManyCredentials => prepare_many_credentials(&workspace).await?,
     }
     // The app logs to $XDG_DATA_HOME/hopscope; keep that inside the temp folder.
     let data_home = temp.path().join("data");
@@ -90,6 +94,78 @@ async fn prepare_locked_workspace(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Number of credentials for the long-list test. Issuing one costs a key
+/// generation and a SQLite transaction, about a few milliseconds here.
+const MANY: usize = 1000;
+
+/// Creates a workspace with one authority and `MANY` private-endpoint
+/// credentials whose lifetimes put some in the amber and red expiry ranges.
+async fn prepare_many_credentials(path: &Path) -> Result<()> {
+    let workspace = Workspace::create(path, PASSPHRASE).await?;
+    workspace
+        .create_authority(&NewAuthority {
+            name: "bulk-root".into(),
+            parent: None,
+            key_type: KeyType::EcdsaP256,
+            validity_seconds: 3650 * 86_400,
+            path_len: None,
+        })
+        .await?;
+    for i in 0..MANY {
+        let days = match i % 10 {
+            0 => 5,
+            1 => 20,
+            _ => 90 + i as i64 % 300,
+        };
+        workspace
+            .issue(&NewCredential {
+                name: format!("node-{i:05}"),
+                role: Role::PrivateEndpoint,
+                authority: "bulk-root".into(),
+                url: format!("https://node-{i:05}.internal.test:9443/fhir"),
+                key_type: KeyType::EcdsaP256,
+                validity_seconds: days * 86_400,
+            })
+            .await
+            .with_context(|| format!("issuing credential {i} of {MANY}"))?;
+    }
+    workspace.close().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_list_renders_visible_rows() -> Result<()> {
+    with_app("long-list", Start::ManyCredentials, async |gui, _temp| {
+        gui.type_into("passphrase", PASSPHRASE).await?;
+        gui.click("unlock").await?;
+        let list = gui.find("cert-list").await?;
+        gui.wait_count(&format!("[data-testid=\"cert-list\"][data-count=\"{}\"]", MANY + 1), 1).await?;
+
+        // Only the rows in view and a few around them are in the DOM.
+        let rendered = gui.count("[data-testid=\"cert-row\"]").await?;
+        ensure!(rendered > 0 && rendered < 60, "expected only the visible rows to be rendered, found {rendered} of {}", MANY + 1);
+        gui.screenshot("01-certificates").await?;
+
+        // End jumps to the last row (sorted by days left, so the longest-lived
+        // authority), which must then be rendered.
+        list.send_keys(&char::from(Key::End).to_string()).await?;
+        gui.css("[data-testid=\"cert-row\"][data-name=\"bulk-root\"]").await?;
+        let rendered = gui.count("[data-testid=\"cert-row\"]").await?;
+        ensure!(rendered < 60, "expected only the visible rows after End, found {rendered}");
+        gui.screenshot("02-certificates-end").await?;
+
+        gui.find("cert-filter-status").await?.select_by_value("valid").await?;
+        gui.type_into("cert-search", "node-0099").await?;
+        gui.wait_count("[data-testid=\"cert-row\"]", 10).await?;
+
+        gui.click("nav-timeline").await?;
+        gui.find("timeline-view").await?;
+        gui.screenshot("03-timeline").await?;
+        Ok(())
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlock_rejects_wrong_passphrase() -> Result<()> {
     with_app("unlock", Start::PreparedWorkspace, async |gui, _temp| {
@@ -124,6 +200,8 @@ async fn create_issue_rotate_export() -> Result<()> {
         open_from_list_with_keyboard(gui).await?;
         rotate_current(gui).await?;
         export_pem(gui, temp).await?;
+        let serial = revoke_current(gui).await?;
+        export_crl(gui, temp, &serial).await?;
         visit_other_screens(gui).await?;
         Ok(())
     })
@@ -236,24 +314,69 @@ async fn export_pem(gui: &Gui, temp: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Revokes the current certificate of the open credential and returns its serial.
+async fn revoke_current(gui: &Gui) -> Result<String> {
+    let serial = gui.text("field-serial").await?;
+    gui.click("detail-revoke").await?;
+    gui.find("revoke-dialog").await?;
+    gui.find("revoke-reason").await?.select_by_value("superseded").await?;
+    // The destructive button stays disabled until the operator confirms.
+    let submit = gui.find("dialog-submit").await?;
+    ensure!(!submit.is_enabled().await?, "Revoke must be disabled before the confirmation is ticked");
+    gui.click("revoke-confirm").await?;
+    gui.screenshot("12-revoke-dialog").await?;
+    gui.click("dialog-submit").await?;
+    gui.wait_gone("revoke-dialog").await?;
+    gui.css("[data-testid=\"detail-view\"] [data-testid=\"status-badge\"][data-status=\"revoked\"]").await?;
+    gui.screenshot("13-detail-revoked").await?;
+    Ok(serial)
+}
+
+/// Exports the root's CRL as PEM and checks with openssl that it lists `serial`.
+async fn export_crl(gui: &Gui, temp: &Path, serial: &str) -> Result<()> {
+    let target = temp.join("demo-community.crl");
+    gui.click("nav-authorities").await?;
+    gui.css("[data-testid=\"authority-row\"][data-name=\"demo-community\"] [data-testid=\"authority-crl\"]")
+        .await?
+        .click()
+        .await?;
+    gui.find("crl-dialog").await?;
+    gui.type_into("crl-path", target.to_str().context("temp path is not UTF-8")?).await?;
+    gui.screenshot("14-crl-dialog").await?;
+    gui.click("dialog-submit").await?;
+    gui.wait_gone("crl-dialog").await?;
+
+    let output = Command::new("openssl")
+        .args(["crl", "-noout", "-text", "-in"])
+        .arg(&target)
+        .output()
+        .context("running openssl crl; install openssl")?;
+    ensure!(output.status.success(), "openssl crl rejected the CRL: {}", String::from_utf8_lossy(&output.stderr));
+    let printed = String::from_utf8_lossy(&output.stdout).to_uppercase().replace(':', "");
+    let wanted = serial.to_uppercase();
+    ensure!(printed.contains(&wanted), "the CRL should list the revoked serial {wanted}, openssl printed: {printed}");
+    Ok(())
+}
+
 async fn visit_other_screens(gui: &Gui) -> Result<()> {
     // Escape closes a dialog without doing anything.
     gui.click("sidebar-import").await?;
     gui.find("import-dialog").await?;
-    gui.screenshot("12-import-dialog").await?;
+    gui.screenshot("15-import-dialog").await?;
     gui.find("import-path").await?.send_keys(&char::from(Key::Escape).to_string()).await?;
     gui.wait_gone("import-dialog").await?;
 
     gui.click("nav-rotation").await?;
     gui.find("rotation-view").await?;
-    gui.screenshot("13-due-for-rotation").await?;
+    gui.screenshot("16-due-for-rotation").await?;
 
     gui.click("nav-timeline").await?;
     gui.css("[data-testid=\"timeline-row\"][data-name=\"d-corp-public\"]").await?;
-    gui.screenshot("14-timeline").await?;
+    gui.screenshot("17-timeline").await?;
 
     gui.click("nav-audit").await?;
     gui.css("[data-testid=\"audit-row\"][data-action=\"rotate\"]").await?;
     gui.css("[data-testid=\"audit-row\"][data-action=\"export\"]").await?;
-    gui.screenshot("15-audit").await
+    gui.css("[data-testid=\"audit-row\"][data-action=\"revoke\"]").await?;
+    gui.screenshot("18-audit").await
 }

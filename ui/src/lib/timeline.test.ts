@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentOf, ticks, timeSpan } from './timeline';
+import { percentOf, rangeSpan, ticks, timeSpan } from './timeline';
 
 const now = Date.parse('2026-01-01T00:00:00Z');
 
@@ -41,5 +41,18 @@ describe('ticks', () => {
       expect(mark.at).toBeGreaterThanOrEqual(span.start);
       expect(mark.at).toBeLessThanOrEqual(span.end);
     }
+  });
+});
+
+describe('rangeSpan', () => {
+  it('centres fixed windows on now', () => {
+    const span = rangeSpan('90d', [], now);
+    expect(span.start).toBe(now - 30 * 86_400_000);
+    expect(span.end).toBe(now + 90 * 86_400_000);
+  });
+
+  it('fits everything for all', () => {
+    const items = [{ not_before: '2020-01-01T00:00:00Z', not_after: '2030-01-01T00:00:00Z' }];
+    expect(rangeSpan('all', items, now)).toEqual(timeSpan(items, now));
   });
 });

@@ -49,3 +49,19 @@ export function ticks(span: TimeSpan, maxTicks = 12): { at: number; label: strin
   }
   return result;
 }
+
+/** Time windows the timeline offers, as days before and after now; `all` fits every certificate. */
+export const RANGES = {
+  '90d': { label: 'Next 90 days', before: 30, after: 90 },
+  '1y': { label: 'Next year', before: 60, after: 365 },
+  '3y': { label: 'Next 3 years', before: 120, after: 3 * 365 },
+  all: { label: 'All certificates', before: 0, after: 0 },
+} as const;
+
+export type RangeKey = keyof typeof RANGES;
+
+export function rangeSpan(range: RangeKey, items: { not_before: string; not_after: string }[], now: number): TimeSpan {
+  if (range === 'all') return timeSpan(items, now);
+  const { before, after } = RANGES[range];
+  return { start: now - before * DAY_MS, end: now + after * DAY_MS };
+}
