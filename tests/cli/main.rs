@@ -2,3 +2,5 @@
 //! openssl as the independent peer.
 
 mod openssl;
+mod import;
+mod bad_input;
