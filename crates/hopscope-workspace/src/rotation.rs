@@ -1,6 +1,6 @@
 //! Rotation: a successor certificate made current in one transaction.
 
-use hopscope_pki::issue::{issue_successor, Issuer};
+use hopscope_pki::issue::issue_successor;
 use hopscope_pki::{KeyType, PrivateKey, Role};
 use hopscope_store::rows;
 
@@ -51,15 +51,10 @@ impl Workspace {
         };
         failpoint::check("rotate-after-key");
 
-        // A self-signed root signs its successor with the successor's own key.
-        let issuer = match &authority {
-            Some(a) => a.issuer(),
-            None => Issuer {
-                cert_der: &current.der,
-                key: &key,
-            },
-        };
-        let der = issue_successor(&current.der, &key, now(), validity, Some(&issuer))?;
+        // A self-signed root signs its successor with the successor's own key,
+        // which `issue_successor` does when given no issuer.
+        let issuer = authority.as_ref().map(|a| a.issuer());
+        let der = issue_successor(&current.der, &key, now(), validity, issuer.as_ref())?;
         let stored = insert_certificate(
             &mut tx,
             credential.id,

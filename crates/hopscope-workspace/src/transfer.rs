@@ -203,6 +203,7 @@ impl Workspace {
         }
 
         let mut names = Vec::new();
+        let mut keys_used: Vec<String> = Vec::new();
 
         // Issuers before the certificates they sign: authorities first, in
         // reverse file order because chains are written leaf first.
@@ -232,7 +233,10 @@ impl Workspace {
             let issuer = find_issuer(conn, inspection).await?;
             let key = keys_by_spki.iter().find(|(spki, _)| *spki == inspection.spki_sha256).map(|(_, k)| k);
             let key_id = match key {
-                Some(key) => Some(self.store_key(conn, key).await?),
+                Some(key) => {
+                    keys_used.push(inspection.spki_sha256.clone());
+                    Some(self.store_key(conn, key).await?)
+                }
                 None => None,
             };
             let url = if is_leaf { request.url.clone() } else { None }.or_else(|| first_url(inspection));
@@ -273,14 +277,19 @@ impl Workspace {
         // Keys for certificates already in the workspace, such as an
         // authority imported earlier without its key.
         for (spki, key) in &keys_by_spki {
-            if inspections.iter().any(|i| &i.spki_sha256 == spki) {
+            if keys_used.contains(spki) {
+                continue;
+            }
+            let without_key: Vec<_> = rows::certificates_by_spki(conn, spki)
+                .await?
+                .into_iter()
+                .filter(|c| c.key_id.is_none())
+                .collect();
+            if without_key.is_empty() {
                 continue;
             }
             let key_id = self.store_key(conn, key).await?;
-            for certificate in rows::certificates_by_spki(conn, spki).await? {
-                if certificate.key_id.is_some() {
-                    continue;
-                }
+            for certificate in without_key {
                 check_key_matches(key, &certificate.der)?;
                 rows::set_certificate_key(conn, certificate.id, key_id).await?;
                 let credential = rows::credential_by_id(conn, certificate.credential_id).await?;
@@ -298,6 +307,11 @@ impl Workspace {
                     names.push(credential.name);
                 }
             }
+        }
+        if names.is_empty() && !keys_by_spki.is_empty() && keys_used.is_empty() {
+            return Err(Error::Invalid(
+                "the key's certificate is already in the workspace with its key; nothing was imported".into(),
+            ));
         }
         if names.is_empty() {
             return Err(Error::Invalid(
