@@ -15,7 +15,7 @@ pub fn timestamp(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
-/// One row per credential: name, role, status, days left, not after, URL.
+/// Prints one row per credential: name, role, status, days left, not after, URL.
 pub fn credential_table(rows: &[CredentialSummary], empty_hint: &str) {
     if rows.is_empty() {
         println!("{empty_hint}");

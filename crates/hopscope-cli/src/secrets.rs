@@ -10,8 +10,8 @@ use zeroize::Zeroizing;
 /// Environment variable naming a file whose first line is the passphrase.
 pub const PASSPHRASE_FILE_ENV: &str = "HOPSCOPE_PASSPHRASE_FILE";
 
-/// The workspace passphrase from `HOPSCOPE_PASSPHRASE_FILE`, else a prompt on
-/// the terminal (asked twice when `confirm`).
+/// Reads the workspace passphrase from `HOPSCOPE_PASSPHRASE_FILE`, else
+/// prompts on the terminal, twice when `confirm` is set.
 pub fn passphrase(confirm: bool) -> Result<Zeroizing<String>> {
     if let Some(path) = std::env::var_os(PASSPHRASE_FILE_ENV).filter(|v| !v.is_empty()) {
         return first_line(Path::new(&path)).with_context(|| format!("reading {PASSPHRASE_FILE_ENV}"));
@@ -29,8 +29,8 @@ pub fn passphrase(confirm: bool) -> Result<Zeroizing<String>> {
     Ok(first)
 }
 
-/// The first line of `path`, without its line ending. An empty first line is
-/// an error, because an empty password protects nothing.
+/// Reads the first line of `path` without its line ending. An empty first
+/// line is an error, because an empty password protects nothing.
 pub fn first_line(path: &Path) -> Result<Zeroizing<String>> {
     let content = Zeroizing::new(
         std::fs::read_to_string(path).with_context(|| format!("cannot read password file {}", path.display()))?,

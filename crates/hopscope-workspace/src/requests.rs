@@ -37,7 +37,7 @@ pub enum ExportFormat {
     P12,
 }
 
-/// What to put in an exported file.
+/// Contents and encoding of an exported file.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ExportRequest {
     pub format: ExportFormat,

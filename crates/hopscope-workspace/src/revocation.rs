@@ -39,9 +39,8 @@ impl Workspace {
         Ok(())
     }
 
-    /// A freshly signed CRL of the authority `name`, PEM or DER, listing
-    /// every revoked certificate it issued. Each call takes the next CRL
-    /// number.
+    /// Signs a fresh CRL of the authority `name`, PEM or DER, listing every
+    /// revoked certificate it issued. Each call takes the next CRL number.
     pub async fn crl(&self, name: &str, pem: bool) -> Result<Vec<u8>> {
         self.data_key()?;
         let mut tx = self.store.begin().await?;

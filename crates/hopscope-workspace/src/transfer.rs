@@ -22,8 +22,8 @@ use crate::{
 const DEFAULT_CSR_VALIDITY_SECONDS: i64 = 90 * 86_400;
 
 impl Workspace {
-    /// The bytes of an export file for a credential (authorities included).
-    /// A key is only included when asked, and encrypted unless
+    /// Builds the bytes of an export file for a credential (authorities
+    /// included). A key is only included when requested, and encrypted unless
     /// `key_in_clear`.
     pub async fn export(&self, name: &str, request: &ExportRequest) -> Result<Vec<u8>> {
         let mut conn = self.conn().await?;
@@ -53,7 +53,7 @@ impl Workspace {
             ExportFormat::Der => {
                 if key.is_some() {
                     return Err(Error::Invalid(
-                        "DER holds no key beside a certificate; export the key with --format pem or p12".into(),
+                        "DER cannot contain a key beside a certificate; export the key with --format pem or p12".into(),
                     ));
                 }
                 // A DER chain is the certificates' DER one after another,
@@ -101,7 +101,7 @@ impl Workspace {
         let password = request.password.as_deref().map(str::as_bytes);
         let bundle = read_bundle(bytes, password)?;
         if bundle.certificates.is_empty() && bundle.keys.is_empty() && bundle.csrs.is_empty() {
-            return Err(Error::Invalid("the file holds no certificate, key or certificate request".into()));
+            return Err(Error::Invalid("the file contains no certificate, key or certificate request".into()));
         }
         if !bundle.keys.is_empty() {
             self.data_key()?;
@@ -127,7 +127,7 @@ impl Workspace {
         request: &ImportRequest,
     ) -> Result<Vec<String>> {
         let [csr] = bundle.csrs.as_slice() else {
-            return Err(Error::Invalid("the file holds several certificate requests; import one at a time".into()));
+            return Err(Error::Invalid("the file contains several certificate requests; import one at a time".into()));
         };
         let authority_name = request.authority.as_deref().ok_or_else(|| {
             Error::Invalid("a certificate request is signed by an authority; pass --authority NAME".into())
@@ -327,7 +327,7 @@ impl Workspace {
 pub fn inspect_file(bytes: &[u8], password: Option<&str>) -> Result<Vec<InspectedCertificate>> {
     let bundle = read_bundle(bytes, password.map(str::as_bytes))?;
     if bundle.certificates.is_empty() {
-        return Err(Error::Invalid("the file holds no certificate to inspect".into()));
+        return Err(Error::Invalid("the file contains no certificate to inspect".into()));
     }
     let at = now();
     bundle
@@ -362,8 +362,8 @@ fn format_name(format: ExportFormat) -> &'static str {
     }
 }
 
-/// The name of an imported credential: the one given, else the subject's
-/// common name made into a valid name.
+/// Chooses the name of an imported credential: the requested one, else the
+/// subject's common name made into a valid name.
 fn import_name(given: Option<&str>, inspection: &Inspection) -> Result<String> {
     if let Some(name) = given {
         check_name(name)?;
@@ -400,9 +400,9 @@ fn key_type_name(inspection: &Inspection) -> String {
     }
 }
 
-/// The stored certificate that issued `inspection`, with its credential id:
-/// matched by subject, preferring the one whose subject key identifier is the
-/// certificate's authority key identifier.
+/// Finds the stored certificate that issued `inspection` and its credential
+/// id. It matches by subject and prefers the candidate whose subject key
+/// identifier is the certificate's authority key identifier.
 async fn find_issuer(conn: &mut SqliteConnection, inspection: &Inspection) -> Result<Option<(i64, i64)>> {
     if inspection.self_signed {
         return Ok(None);

@@ -198,7 +198,7 @@ async fn import_certificate_then_its_key() {
     let err = target.issue(&endpoint("e", "partner-root")).await.unwrap_err();
     assert!(matches!(err, Error::AuthorityWithoutKey(_)), "{err}");
 
-    // The exported PEM holds the certificate and the key; importing it again
+    // The exported PEM contains the certificate and the key; importing it again
     // attaches the key to the certificate already in the workspace.
     target.import(&key_pem, &ImportRequest::default()).await.unwrap();
     assert!(target.summary("partner-root").await.unwrap().has_key);
