@@ -4,3 +4,4 @@
 mod openssl;
 mod import;
 mod bad_input;
+mod rotation;
