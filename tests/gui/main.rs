@@ -200,6 +200,7 @@ async fn create_issue_rotate_export() -> Result<()> {
         open_from_list_with_keyboard(gui).await?;
         rotate_current(gui).await?;
         export_pem(gui, temp).await?;
+        import_pem(gui, temp).await?;
         let serial = revoke_current(gui).await?;
         export_crl(gui, temp, &serial).await?;
         visit_other_screens(gui).await?;
@@ -314,6 +315,66 @@ async fn export_pem(gui: &Gui, temp: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Imports through the dialog with typed paths: first the exported PEM,
+/// which the workspace already contains, so the dialog must show the error
+/// and stay open; then a certificate made by openssl, which becomes a new
+/// credential.
+async fn import_pem(gui: &Gui, temp: &Path) -> Result<()> {
+    let duplicate = temp.join("d-corp-public.pem");
+    let external = make_external_certificate(temp)?;
+
+    gui.click("sidebar-import").await?;
+    gui.find("import-dialog").await?;
+    gui.type_into("import-path", duplicate.to_str().context("temp path is not UTF-8")?).await?;
+    gui.find("import-role").await?.select_by_value("public-endpoint").await?;
+    gui.click("dialog-submit").await?;
+    let error = gui.text("dialog-error").await?;
+    ensure!(error.contains("already in the workspace"), "importing a certificate twice should fail, got: {error}");
+    ensure!(gui.count(&testid("import-dialog")).await? == 1, "the import dialog should stay open after an error");
+
+    gui.type_into("import-path", external.to_str().context("temp path is not UTF-8")?).await?;
+    // The dialog inspects the file before importing it.
+    gui.css("[data-testid=\"import-preview\"]").await?;
+    let preview = gui.text("import-preview").await?;
+    ensure!(preview.contains("gw.external.test"), "the import preview should show the subject, got: {preview}");
+    gui.type_into("import-name", "external-gateway").await?;
+    gui.find("import-role").await?.select_by_value("private-endpoint").await?;
+    gui.screenshot("12-import-dialog").await?;
+    gui.click("dialog-submit").await?;
+    gui.wait_gone("import-dialog").await?;
+
+    gui.click("nav-certificates").await?;
+    gui.type_into("cert-search", "external").await?;
+    gui.css("[data-testid=\"cert-row\"][data-name=\"external-gateway\"]").await?.click().await?;
+    gui.css("[data-testid=\"detail-view\"][data-name=\"external-gateway\"]").await?;
+    gui.screenshot("13-detail-imported").await?;
+
+    // Back to the rotated credential for the revocation that follows.
+    gui.click("nav-certificates").await?;
+    gui.type_into("cert-search", "d-corp-public").await?;
+    gui.css("[data-testid=\"cert-row\"][data-name=\"d-corp-public\"]").await?.click().await?;
+    gui.css("[data-testid=\"detail-view\"][data-name=\"d-corp-public\"]").await?;
+    Ok(())
+}
+
+/// Makes a self-signed server certificate with openssl, as an operator
+/// would bring from outside Hopscope, and returns the path of its PEM.
+fn make_external_certificate(temp: &Path) -> Result<std::path::PathBuf> {
+    let cert = temp.join("external-gateway.pem");
+    let key = temp.join("external-gateway.key");
+    let output = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "90"])
+        .args(["-subj", "/CN=gw.external.test", "-addext", "subjectAltName=DNS:gw.external.test"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .context("running openssl req; install openssl")?;
+    ensure!(output.status.success(), "openssl req failed: {}", String::from_utf8_lossy(&output.stderr));
+    Ok(cert)
+}
+
 /// Revokes the current certificate of the open credential and returns its serial.
 async fn revoke_current(gui: &Gui) -> Result<String> {
     let serial = gui.text("field-serial").await?;
@@ -324,11 +385,11 @@ async fn revoke_current(gui: &Gui) -> Result<String> {
     let submit = gui.find("dialog-submit").await?;
     ensure!(!submit.is_enabled().await?, "Revoke must be disabled before the confirmation is ticked");
     gui.click("revoke-confirm").await?;
-    gui.screenshot("12-revoke-dialog").await?;
+    gui.screenshot("14-revoke-dialog").await?;
     gui.click("dialog-submit").await?;
     gui.wait_gone("revoke-dialog").await?;
     gui.css("[data-testid=\"detail-view\"] [data-testid=\"status-badge\"][data-status=\"revoked\"]").await?;
-    gui.screenshot("13-detail-revoked").await?;
+    gui.screenshot("15-detail-revoked").await?;
     Ok(serial)
 }
 
@@ -342,7 +403,7 @@ async fn export_crl(gui: &Gui, temp: &Path, serial: &str) -> Result<()> {
         .await?;
     gui.find("crl-dialog").await?;
     gui.type_into("crl-path", target.to_str().context("temp path is not UTF-8")?).await?;
-    gui.screenshot("14-crl-dialog").await?;
+    gui.screenshot("16-crl-dialog").await?;
     gui.click("dialog-submit").await?;
     gui.wait_gone("crl-dialog").await?;
 
@@ -362,21 +423,22 @@ async fn visit_other_screens(gui: &Gui) -> Result<()> {
     // Escape closes a dialog without doing anything.
     gui.click("sidebar-import").await?;
     gui.find("import-dialog").await?;
-    gui.screenshot("15-import-dialog").await?;
+    gui.screenshot("17-escape-closes-dialog").await?;
     gui.find("import-path").await?.send_keys(&char::from(Key::Escape).to_string()).await?;
     gui.wait_gone("import-dialog").await?;
 
     gui.click("nav-rotation").await?;
     gui.find("rotation-view").await?;
-    gui.screenshot("16-due-for-rotation").await?;
+    gui.screenshot("18-due-for-rotation").await?;
 
     gui.click("nav-timeline").await?;
     gui.css("[data-testid=\"timeline-row\"][data-name=\"d-corp-public\"]").await?;
-    gui.screenshot("17-timeline").await?;
+    gui.screenshot("19-timeline").await?;
 
     gui.click("nav-audit").await?;
     gui.css("[data-testid=\"audit-row\"][data-action=\"rotate\"]").await?;
     gui.css("[data-testid=\"audit-row\"][data-action=\"export\"]").await?;
     gui.css("[data-testid=\"audit-row\"][data-action=\"revoke\"]").await?;
-    gui.screenshot("18-audit").await
+    gui.css("[data-testid=\"audit-row\"][data-action=\"import\"]").await?;
+    gui.screenshot("20-audit").await
 }

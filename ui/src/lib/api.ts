@@ -60,7 +60,7 @@ export function errorMessage(error: unknown): string {
   return String(error);
 }
 
-/** The `code` of a CommandError, or `undefined` for other errors. */
+/** Returns the `code` of a CommandError, or `undefined` for other errors. */
 export function errorCode(error: unknown): string | undefined {
   return isCommandError(error) ? error.code : undefined;
 }

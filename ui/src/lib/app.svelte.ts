@@ -24,7 +24,7 @@ class UiState {
   view = $state<View>('certificates');
   /** The credential the detail view shows. */
   detailName = $state<string | null>(null);
-  /** Where "back" returns to from the detail view. */
+  /** View that "back" returns to from the detail view. */
   previousView = $state<View>('certificates');
   dialog = $state<DialogRequest | null>(null);
   toasts = $state<Toast[]>([]);

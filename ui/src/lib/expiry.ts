@@ -1,5 +1,5 @@
-// How close a certificate is to expiry, in whole days. Thresholds are days,
-// not fractions of the lifetime, because operators plan renewals in days.
+// Expiry urgency of a certificate. Thresholds are whole days, not fractions
+// of the lifetime, because operators plan renewals in days.
 
 import type { CertificateStatus } from './types';
 

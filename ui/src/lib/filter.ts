@@ -3,7 +3,7 @@
 import type { CertificateStatus, CredentialSummary, Role } from './types';
 
 export interface CredentialFilter {
-  /** Case-insensitive words; every word must occur in name, subject, URL, authority or serial. */
+  /** Case-insensitive words; every word must occur in name, subject, URL, authority, serial or role. */
   query: string;
   role: Role | 'all';
   status: CertificateStatus | 'all';

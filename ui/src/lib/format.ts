@@ -29,7 +29,7 @@ export function lifetimeDays(notBefore: string, notAfter: string): number {
   return Math.round((Date.parse(notAfter) - Date.parse(notBefore)) / (DAY_SECONDS * 1000));
 }
 
-/** The file name suggested by the export dialog, such as `d-corp-public.pem`. */
+/** Suggests the export file name, such as `d-corp-public.pem`. */
 export function exportFileName(name: string, format: 'pem' | 'der' | 'p12'): string {
   const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_');
   return `${safe}.${format === 'p12' ? 'p12' : format}`;

@@ -1,5 +1,5 @@
-// What the dialogs say while a key is generated. RSA key generation is the
-// slow case: an RSA-4096 key can take tens of seconds.
+// Progress text of the dialogs while a key is generated. RSA key generation
+// is the slow case: an RSA-4096 key can take tens of seconds.
 
 import type { KeyType } from './types';
 

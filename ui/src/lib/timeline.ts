@@ -16,8 +16,8 @@ export function timeSpan(items: { not_before: string; not_after: string }[], now
     start = Math.min(start, Date.parse(item.not_before));
     end = Math.max(end, Date.parse(item.not_after));
   }
-  // A little margin on each side so bars do not touch the edges; at least a
-  // day so a single short-lived certificate still gets a usable span.
+  // A margin of 2 % on each side keeps bars off the edges. It is at least a
+  // day, so a single short-lived certificate still gets a usable span.
   const margin = Math.max(DAY_MS, (end - start) * 0.02);
   return { start: start - margin, end: end + margin };
 }

@@ -30,7 +30,7 @@ export function visibleRange(
 }
 
 /**
- * The scrollTop that brings row `index` fully into view with the least
+ * Returns the scrollTop that brings row `index` fully into view with the least
  * movement, or the current one when it is already visible.
  */
 export function scrollToShow(index: number, scrollTop: number, viewportHeight: number, rowHeight: number): number {
@@ -41,7 +41,7 @@ export function scrollToShow(index: number, scrollTop: number, viewportHeight: n
   return scrollTop;
 }
 
-/** The row index after a navigation key, clamped to the list, or null for other keys. */
+/** Returns the row index after a navigation key, clamped to the list, or null for other keys. */
 export function nextIndex(key: string, current: number, count: number, pageRows: number): number | null {
   if (count === 0) return null;
   const last = count - 1;
