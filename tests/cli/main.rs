@@ -1,7 +1,8 @@
 //! End-to-end tests of the `hopscope` command: real processes, real files,
 //! openssl as the independent peer.
 
-mod openssl;
-mod import;
 mod bad_input;
+mod contract;
+mod import;
+mod openssl;
 mod rotation;
