@@ -1,0 +1,1 @@
+//! Trust lists of destinations and trust decisions on originators.
