@@ -36,6 +36,84 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Show the audit log, newest first
     Audit(AuditArgs),
+    /// Destinations of the exchange
+    #[command(subcommand)]
+    Destination(DestinationCommand),
+    /// Inbound gateways and delegated intermediaries
+    #[command(subcommand)]
+    Intermediary(IntermediaryCommand),
+    /// Routes from a destination's public URL to its private URL
+    #[command(subcommand)]
+    Route(RouteCommand),
+    /// The whole topology and its validation
+    #[command(subcommand)]
+    Topology(TopologyCommand),
+    /// Fill the workspace with the demo network (does nothing if it is there)
+    Demo(JsonFlag),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DestinationCommand {
+    /// Add a destination with its public and private URLs
+    Add(DestinationAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DestinationAddArgs {
+    pub name: String,
+    /// The public FHIR base URL originators use
+    #[arg(long, value_name = "URL")]
+    pub public_url: String,
+    /// The destination's own (private) URL, behind the intermediaries
+    #[arg(long, value_name = "URL")]
+    pub private_url: String,
+    /// Private-endpoint credential that serves the private URL
+    #[arg(long, value_name = "CERT")]
+    pub endpoint_cert: Option<String>,
+    /// Destination-signing credential that signs payloads and tokens
+    #[arg(long, value_name = "CERT")]
+    pub signing_cert: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntermediaryCommand {
+    /// Add an inbound gateway or a delegated intermediary
+    Add(IntermediaryAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IntermediaryAddArgs {
+    pub name: String,
+    /// inbound-gateway or delegated
+    #[arg(long)]
+    pub kind: String,
+    /// URLs it listens on
+    #[arg(long = "listen", value_name = "URL", num_args = 1.., required = true)]
+    pub listen: Vec<String>,
+    /// Credentials that serve the listen URLs (public-endpoint for a gateway, private-endpoint for a delegated one)
+    #[arg(long = "cert", value_name = "CERT", num_args = 1..)]
+    pub cert: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RouteCommand {
+    /// Set a destination's route: the inbound gateway, then delegated intermediaries
+    Add(RouteAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RouteAddArgs {
+    pub destination: String,
+    #[arg(long, value_name = "INTERMEDIARY", num_args = 1.., required = true)]
+    pub via: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopologyCommand {
+    /// Show destinations, intermediaries and routes
+    Show(JsonFlag),
+    /// Validate the topology; exit status 1 when there are findings
+    Check(JsonFlag),
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,7 +10,7 @@ use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo, X509Name};
 
 use crate::Error;
 
-pub use crate::lint::lint;
+pub use crate::lint::{covers_host, lint};
 
 /// Everything Hopscope shows about one certificate. Fields that could not be
 /// parsed are `None` and named in `unparsed`; inspection never panics.

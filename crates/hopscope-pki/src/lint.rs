@@ -208,15 +208,7 @@ fn check_san(
         }
         Some(Role::PublicEndpoint) | Some(Role::PrivateEndpoint) | None => {
             let host = url.host();
-            let covered = match host {
-                url::Host::Domain(name) => inspection
-                    .san_dns
-                    .iter()
-                    .any(|pattern| dns_name_matches(pattern, name)),
-                url::Host::Ipv4(ip) => inspection.san_ip.iter().any(|s| *s == ip.to_string()),
-                url::Host::Ipv6(ip) => inspection.san_ip.iter().any(|s| *s == ip.to_string()),
-            };
-            if !covered {
+            if !covers_host(inspection, &host) {
                 let mut names: Vec<&str> = inspection.san_dns.iter().map(String::as_str).collect();
                 names.extend(inspection.san_ip.iter().map(String::as_str));
                 findings.push(finding(
@@ -229,6 +221,16 @@ fn check_san(
                 ));
             }
         }
+    }
+}
+
+/// Tells whether the certificate's DNS or IP SANs cover `host`, with the
+/// wildcard rule of `dns_name_matches`.
+pub fn covers_host(inspection: &Inspection, host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(name) => inspection.san_dns.iter().any(|pattern| dns_name_matches(pattern, name)),
+        url::Host::Ipv4(ip) => inspection.san_ip.iter().any(|s| *s == ip.to_string()),
+        url::Host::Ipv6(ip) => inspection.san_ip.iter().any(|s| *s == ip.to_string()),
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod rows;
+pub mod topology;
 pub mod vault;
 
 use std::path::{Path, PathBuf};

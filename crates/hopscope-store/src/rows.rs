@@ -97,6 +97,7 @@ pub struct ListingRow {
 #[derive(Debug, Clone, FromRow)]
 pub struct AuditRow {
     pub id: i64,
+    pub actor: String,
     pub at: i64,
     pub action: String,
     pub subject: String,
@@ -398,7 +399,7 @@ pub async fn insert_audit(
     detail: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO audit (at, action, subject, serial_hex, sha256_fingerprint, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit (at, action, subject, serial_hex, sha256_fingerprint, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(at)
     .bind(action)
@@ -406,9 +407,18 @@ pub async fn insert_audit(
     .bind(serial_hex)
     .bind(sha256_fingerprint)
     .bind(detail)
+    .bind(actor())
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The operating-system user running Hopscope, recorded as the actor of
+/// audit entries and trust-list versions.
+pub fn actor() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_string())
 }
 
 /// Audit rows, newest first.

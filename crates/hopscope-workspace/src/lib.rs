@@ -4,6 +4,7 @@
 
 mod authorities;
 mod credentials;
+pub mod demo;
 pub mod error;
 mod failpoint;
 mod keys;
@@ -13,6 +14,8 @@ pub mod requests;
 mod revocation;
 mod rotation;
 mod summary;
+mod topology;
+mod topology_check;
 mod transfer;
 
 use std::path::Path;
@@ -118,6 +121,7 @@ impl Workspace {
             .into_iter()
             .map(|r| AuditEntry {
                 id: r.id,
+                actor: r.actor,
                 at: from_unix(r.at),
                 action: r.action,
                 subject: r.subject,

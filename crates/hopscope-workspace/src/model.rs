@@ -113,6 +113,8 @@ impl Default for RotationPolicy {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
+    /// The operating-system user that made the change.
+    pub actor: String,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// `init`, `create-authority`, `issue`, `import`, `export`, `rotate`,
@@ -130,4 +132,89 @@ pub struct AuditEntry {
 pub struct InspectedCertificate {
     pub inspection: Inspection,
     pub findings: Vec<Finding>,
+}
+
+/// The kind of an intermediary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IntermediaryKind {
+    /// Receives requests at destinations' public URLs and holds their
+    /// public-endpoint certificates.
+    InboundGateway,
+    /// Forwards between the inbound gateway and the destination at a private
+    /// URL of its own.
+    Delegated,
+}
+
+impl IntermediaryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntermediaryKind::InboundGateway => "inbound-gateway",
+            IntermediaryKind::Delegated => "delegated",
+        }
+    }
+}
+
+impl std::str::FromStr for IntermediaryKind {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "inbound-gateway" => Ok(IntermediaryKind::InboundGateway),
+            "delegated" => Ok(IntermediaryKind::Delegated),
+            other => Err(crate::Error::Invalid(format!(
+                "unknown intermediary kind \"{other}\"; expected inbound-gateway or delegated"
+            ))),
+        }
+    }
+}
+
+/// A destination as `topology show` presents it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DestinationView {
+    pub name: String,
+    pub public_url: String,
+    pub private_url: String,
+    /// The private-endpoint credential serving the private URL.
+    pub endpoint_credential: Option<String>,
+    /// The destination-signing credential.
+    pub signing_credential: Option<String>,
+    /// Intermediary names from the inbound gateway to the last delegated one.
+    pub route: Vec<String>,
+}
+
+/// An intermediary as `topology show` presents it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IntermediaryView {
+    pub name: String,
+    pub kind: IntermediaryKind,
+    pub listen_urls: Vec<String>,
+    pub credentials: Vec<String>,
+}
+
+/// The whole topology.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Topology {
+    pub destinations: Vec<DestinationView>,
+    pub intermediaries: Vec<IntermediaryView>,
+}
+
+/// One mistake found by `topology check`, beside the element at fault.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TopologyFinding {
+    /// Stable code: `public-url-not-covered`, `private-url-not-covered`,
+    /// `listen-url-not-covered`, `duplicate-public-url`, `route-loop`,
+    /// `route-missing`, `route-not-from-gateway`, `route-wrong-kind`,
+    /// `certificate-expired`, `certificate-revoked`, `certificate-not-yet-valid`,
+    /// `credential-missing`, `credential-wrong-role`.
+    pub code: String,
+    /// `destination`, `intermediary` or `route`.
+    pub element_kind: String,
+    /// The destination or intermediary name.
+    pub element: String,
+    /// The value at fault: a URL, a credential name, an intermediary name.
+    pub value: String,
+    pub message: String,
+    /// What to do about it.
+    pub fix: String,
 }

@@ -69,3 +69,25 @@ pub struct ImportRequest {
     /// For a CSR: lifetime in seconds.
     pub validity_seconds: Option<i64>,
 }
+
+/// `destination add`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewDestination {
+    pub name: String,
+    pub public_url: String,
+    pub private_url: String,
+    /// Private-endpoint credential that serves the private URL.
+    pub endpoint_credential: Option<String>,
+    /// Destination-signing credential.
+    pub signing_credential: Option<String>,
+}
+
+/// `intermediary add`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewIntermediary {
+    pub name: String,
+    pub kind: crate::IntermediaryKind,
+    pub listen_urls: Vec<String>,
+    /// Credentials that serve the listen URLs.
+    pub credentials: Vec<String>,
+}

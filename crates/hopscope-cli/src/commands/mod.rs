@@ -3,6 +3,7 @@
 
 mod authority;
 mod cert;
+mod topology;
 mod transfer;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Cert(command) => cert::run(&path, command).await?,
         Command::Import(args) => transfer::import(&path, args).await?,
         Command::Inspect(args) => transfer::inspect(args)?,
+        Command::Destination(command) => topology::destination(&path, command).await?,
+        Command::Intermediary(command) => topology::intermediary(&path, command).await?,
+        Command::Route(command) => topology::route(&path, command).await?,
+        Command::Topology(command) => return topology::topology(&path, command).await,
+        Command::Demo(args) => topology::demo(&path, args).await?,
         Command::Audit(args) => {
             let workspace = open(&path).await?;
             let entries = workspace.audit(args.limit).await?;

@@ -1,0 +1,195 @@
+//! The exchange's topology: destinations, intermediaries and routes.
+
+use std::collections::HashMap;
+
+use hopscope_pki::{FhirBaseUrl, Role};
+use hopscope_store::rows::{self, CredentialRow};
+use hopscope_store::topology as topo;
+use sqlx::SqliteConnection;
+
+use crate::credentials::credential_row;
+use crate::{
+    check_name, now_unix, DestinationView, Error, IntermediaryKind, IntermediaryView, NewDestination,
+    NewIntermediary, Result, Topology, Workspace,
+};
+
+impl Workspace {
+    /// Adds a destination with its public and private URLs and, optionally,
+    /// the credentials it uses. Coverage is checked by `check_topology`, not
+    /// here, so a topology can be described before its certificates exist.
+    pub async fn add_destination(&self, request: &NewDestination) -> Result<DestinationView> {
+        check_name(&request.name)?;
+        let public_url = FhirBaseUrl::parse(&request.public_url)?;
+        let private_url = FhirBaseUrl::parse(&request.private_url)?;
+        let mut tx = self.store.begin().await?;
+        if topo::destination_by_name(&mut tx, &request.name).await?.is_some() {
+            return Err(Error::Invalid(format!(
+                "a destination named \"{}\" already exists; choose another name",
+                request.name
+            )));
+        }
+        let endpoint = match &request.endpoint_credential {
+            Some(name) => Some(credential_with_role(&mut tx, name, Role::PrivateEndpoint).await?.id),
+            None => None,
+        };
+        let signing = match &request.signing_credential {
+            Some(name) => Some(credential_with_role(&mut tx, name, Role::DestinationSigning).await?.id),
+            None => None,
+        };
+        topo::insert_destination(
+            &mut tx,
+            &request.name,
+            public_url.as_str(),
+            private_url.as_str(),
+            endpoint,
+            signing,
+            now_unix(),
+        )
+        .await?;
+        let detail = format!("public={} private={}", public_url.as_str(), private_url.as_str());
+        rows::insert_audit(&mut tx, now_unix(), "add-destination", &request.name, None, None, &detail).await?;
+        tx.commit().await.map_err(hopscope_store::Error::from)?;
+        self.destination(&request.name).await
+    }
+
+    pub async fn add_intermediary(&self, request: &NewIntermediary) -> Result<IntermediaryView> {
+        check_name(&request.name)?;
+        if request.listen_urls.is_empty() {
+            return Err(Error::Invalid(format!(
+                "intermediary \"{}\" needs at least one --listen URL",
+                request.name
+            )));
+        }
+        let urls = request
+            .listen_urls
+            .iter()
+            .map(|u| FhirBaseUrl::parse(u))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tx = self.store.begin().await?;
+        if topo::intermediary_by_name(&mut tx, &request.name).await?.is_some() {
+            return Err(Error::Invalid(format!(
+                "an intermediary named \"{}\" already exists; choose another name",
+                request.name
+            )));
+        }
+        let id = topo::insert_intermediary(&mut tx, &request.name, request.kind.as_str(), now_unix()).await?;
+        for (position, url) in urls.iter().enumerate() {
+            topo::add_listen_url(&mut tx, id, position as i64, url.as_str()).await?;
+        }
+        let expected_role = match request.kind {
+            IntermediaryKind::InboundGateway => Role::PublicEndpoint,
+            IntermediaryKind::Delegated => Role::PrivateEndpoint,
+        };
+        for name in &request.credentials {
+            let credential = credential_with_role(&mut tx, name, expected_role).await?;
+            topo::add_intermediary_credential(&mut tx, id, credential.id).await?;
+        }
+        let detail = format!("kind={} listen={}", request.kind.as_str(), request.listen_urls.join(","));
+        rows::insert_audit(&mut tx, now_unix(), "add-intermediary", &request.name, None, None, &detail).await?;
+        tx.commit().await.map_err(hopscope_store::Error::from)?;
+        let topology = self.topology().await?;
+        topology
+            .intermediaries
+            .into_iter()
+            .find(|i| i.name == request.name)
+            .ok_or_else(|| Error::Invalid(format!("intermediary \"{}\" vanished after insert", request.name)))
+    }
+
+    /// Sets a destination's route to `via`, in order: the inbound gateway
+    /// first, then delegated intermediaries. Replaces any previous route.
+    pub async fn set_route(&self, destination: &str, via: &[String]) -> Result<DestinationView> {
+        if via.is_empty() {
+            return Err(Error::Invalid(format!(
+                "the route of \"{destination}\" needs at least the inbound gateway: --via GATEWAY [DELEGATED...]"
+            )));
+        }
+        let mut tx = self.store.begin().await?;
+        let row = destination_row(&mut tx, destination).await?;
+        let mut ids = Vec::new();
+        for name in via {
+            let intermediary = topo::intermediary_by_name(&mut tx, name).await?.ok_or_else(|| Error::NotFound {
+                kind: "intermediary",
+                name: name.clone(),
+                hint: "add it with `hopscope intermediary add` or list them with `hopscope topology show`".into(),
+            })?;
+            ids.push(intermediary.id);
+        }
+        topo::set_route(&mut tx, row.id, &ids).await?;
+        rows::insert_audit(&mut tx, now_unix(), "set-route", destination, None, None, &via.join(" -> ")).await?;
+        tx.commit().await.map_err(hopscope_store::Error::from)?;
+        self.destination(destination).await
+    }
+
+    pub async fn topology(&self) -> Result<Topology> {
+        let mut conn = self.conn().await?;
+        let names = credential_names(&mut conn).await?;
+        let mut destinations = Vec::new();
+        for row in topo::destinations(&mut conn).await? {
+            destinations.push(DestinationView {
+                route: topo::route(&mut conn, row.id).await?,
+                endpoint_credential: row.endpoint_credential_id.and_then(|id| names.get(&id).cloned()),
+                signing_credential: row.signing_credential_id.and_then(|id| names.get(&id).cloned()),
+                name: row.name,
+                public_url: row.public_url,
+                private_url: row.private_url,
+            });
+        }
+        let mut intermediaries = Vec::new();
+        for row in topo::intermediaries(&mut conn).await? {
+            intermediaries.push(IntermediaryView {
+                kind: row.kind.parse()?,
+                listen_urls: topo::listen_urls(&mut conn, row.id).await?,
+                credentials: topo::intermediary_credential_names(&mut conn, row.id).await?,
+                name: row.name,
+            });
+        }
+        Ok(Topology {
+            destinations,
+            intermediaries,
+        })
+    }
+
+    pub async fn destination(&self, name: &str) -> Result<DestinationView> {
+        self.topology()
+            .await?
+            .destinations
+            .into_iter()
+            .find(|d| d.name == name)
+            .ok_or_else(|| destination_not_found(name))
+    }
+}
+
+pub(crate) fn destination_not_found(name: &str) -> Error {
+    Error::NotFound {
+        kind: "destination",
+        name: name.to_string(),
+        hint: "list destinations with `hopscope topology show`".into(),
+    }
+}
+
+pub(crate) async fn destination_row(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> Result<hopscope_store::topology::DestinationRow> {
+    topo::destination_by_name(conn, name).await?.ok_or_else(|| destination_not_found(name))
+}
+
+/// Loads a credential and checks it has `role`.
+async fn credential_with_role(conn: &mut SqliteConnection, name: &str, role: Role) -> Result<CredentialRow> {
+    let credential = credential_row(conn, name).await?;
+    if credential.role != role.as_str() {
+        return Err(Error::Invalid(format!(
+            "credential \"{name}\" has the role {}, but this place needs a {role} credential",
+            credential.role
+        )));
+    }
+    Ok(credential)
+}
+
+async fn credential_names(conn: &mut SqliteConnection) -> Result<HashMap<i64, String>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM credentials")
+        .fetch_all(conn)
+        .await
+        .map_err(hopscope_store::Error::from)?;
+    Ok(rows.into_iter().collect())
+}
