@@ -397,7 +397,7 @@ bad_input_table! {
     },
     der_with_key: Case {
         args: &["cert", "export", "leaf", "--format", "der", "--key", "--key-in-clear", "--out", "leaf.der"],
-        message: &["DER holds no key"],
+        message: &["DER cannot contain a key"],
         ..DEFAULT
     },
 
