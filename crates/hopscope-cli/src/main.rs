@@ -15,6 +15,7 @@ use clap::Parser;
 use crate::cli::Cli;
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     let _log_guard = logging::init(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -31,5 +32,17 @@ fn main() -> ExitCode {
             eprintln!("hopscope: error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Lets a closed pipe end the process quietly, as other Unix tools do
+/// (`hopscope audit --json | head`). Rust ignores SIGPIPE by default, which
+/// turns a closed stdout into a panic inside `println!`.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in main, before any thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

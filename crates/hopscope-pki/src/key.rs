@@ -221,7 +221,8 @@ impl PrivateKey {
         rand_core::OsRng.fill_bytes(&mut iv);
         let params = match kdf {
             Kdf::Scrypt => pbes2::Parameters::scrypt_aes256cbc(
-                pkcs8::pkcs5::scrypt::Params::recommended(),
+                pkcs8::pkcs5::scrypt::Params::new(14, 8, 1, 32)
+                    .map_err(|e| Error::Signing(format!("scrypt parameters: {e}")))?,
                 &salt,
                 &iv,
             ),
@@ -325,8 +326,10 @@ impl PrivateKey {
 /// Key derivation for `PrivateKey::encrypt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kdf {
-    /// scrypt with the PKCS#8 crate's recommended cost: for secrets a person
-    /// chose, such as a workspace passphrase or an export password.
+    /// scrypt with log2 N = 14, r = 8, p = 1 (16 MiB): for passwords a person
+    /// chose, such as an export password. OpenSSL 3.0 rejects scrypt
+    /// parameters that need more than 32 MiB, so this is the highest cost
+    /// whose files `openssl pkey` still decrypts.
     Scrypt,
     /// PBKDF2-HMAC-SHA256 with the given iteration count: for a random 256-bit
     /// data key, which needs no stretching, and for tools that lack scrypt.

@@ -86,6 +86,14 @@ impl FhirBaseUrl {
                 url.scheme()
             )));
         }
+        // The url crate reads "https:///fhir" as the host "fhir"; an operator
+        // who wrote three slashes left the host out.
+        let after_scheme = s.trim().split_once("://").map(|(_, rest)| rest).unwrap_or("");
+        if after_scheme.starts_with('/') {
+            return Err(invalid(
+                "the URL has no host (three slashes after the scheme); write one such as https://fhir.example.org/r4".into(),
+            ));
+        }
         match url.host() {
             None => {
                 return Err(invalid(
@@ -215,6 +223,10 @@ mod tests {
             (
                 "x.test/r4",
                 r#"invalid FHIR base URL "x.test/r4": relative URL without a base; write an absolute https URL such as https://fhir.example.org/r4"#,
+            ),
+            (
+                "https:///fhir",
+                r#"invalid FHIR base URL "https:///fhir": the URL has no host (three slashes after the scheme); write one such as https://fhir.example.org/r4"#,
             ),
             (
                 "https://",

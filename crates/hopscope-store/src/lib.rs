@@ -55,7 +55,17 @@ impl Store {
         }
         let pool = connect(path, false).await?;
         check_schema_version(&pool, path).await?;
-        MIGRATOR.run(&pool).await.map_err(|e| Error::Migration(e.to_string()))?;
+        let applied = applied_versions(&pool).await?;
+        if MIGRATOR.iter().any(|m| !applied.contains(&m.version)) {
+            MIGRATOR.run(&pool).await.map_err(|e| Error::Migration(e.to_string()))?;
+            // sqlx caches prepared statements per connection, with their
+            // column lists; a migration that alters a table makes those stale,
+            // so the pool is replaced by fresh connections.
+            pool.close().await;
+            tracing::info!(workspace = %path.display(), "migrated workspace schema");
+            let pool = connect(path, false).await?;
+            return Ok(Store { pool, path: path.to_path_buf() });
+        }
         Ok(Store { pool, path: path.to_path_buf() })
     }
 
@@ -101,6 +111,13 @@ async fn connect(path: &Path, create: bool) -> Result<SqlitePool> {
             path: path.display().to_string(),
             reason: e.to_string(),
         })
+}
+
+async fn applied_versions(pool: &SqlitePool) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = 1")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 async fn check_schema_version(pool: &SqlitePool, path: &Path) -> Result<()> {
@@ -171,6 +188,42 @@ mod tests {
         let message = err.to_string();
         assert!(matches!(err, Error::TooNew { found: 9999, .. }), "{message}");
         assert!(message.contains("newer Hopscope"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn open_migrates_first_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ws.db");
+        let pool = connect(&path, true).await.unwrap();
+        let first = MIGRATOR.iter().next().unwrap();
+        sqlx::raw_sql(&first.sql).execute(&pool).await.unwrap();
+        sqlx::query(
+            "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL,
+             installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL,
+             checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO _sqlx_migrations VALUES (?, ?, CURRENT_TIMESTAMP, 1, ?, 0)")
+            .bind(first.version)
+            .bind(first.description.as_ref())
+            .bind(first.checksum.as_ref())
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO audit (at, action, subject, detail) VALUES (1, 'init', 'x', '')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+
+        let store = Store::open(&path).await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let audit = rows::audit(&mut conn, 10).await.unwrap();
+
+        assert_eq!(audit.len(), 1);
+        assert_eq!(audit[0].actor, "");
     }
 
     #[tokio::test]

@@ -1,8 +1,8 @@
 //! The key vault: a random 256-bit data key, wrapped under the workspace
 //! passphrase, that encrypts every private key.
 //!
-//! The data key is wrapped once with scrypt (log2 N = 15, r = 8, p = 1) and
-//! AES-256-CBC. Each private key is a standard PKCS#8 EncryptedPrivateKeyInfo
+//! The data key is wrapped once with scrypt (log2 N = 17, r = 8, p = 1, so
+//! 128 MiB and a few tenths of a second per unlock) and AES-256-CBC. Each private key is a standard PKCS#8 EncryptedPrivateKeyInfo
 //! (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC) whose password is the hex data
 //! key. Because the data key is uniformly random it needs no stretching, so
 //! unlocking costs one scrypt and each key costs microseconds, and a
@@ -64,7 +64,8 @@ impl DataKey {
         let mut iv = [0u8; 16];
         OsRng.fill_bytes(&mut salt);
         OsRng.fill_bytes(&mut iv);
-        let params = pbes2::Parameters::scrypt_aes256cbc(Default::default(), &salt, &iv)
+        let scrypt = pkcs8::pkcs5::scrypt::Params::new(17, 8, 1, 32).map_err(|e| Error::Vault(e.to_string()))?;
+        let params = pbes2::Parameters::scrypt_aes256cbc(scrypt, &salt, &iv)
             .map_err(|e| Error::Vault(e.to_string()))?;
         let mut plain = Zeroizing::new(MAGIC.to_vec());
         plain.extend_from_slice(self.0.as_bytes());
