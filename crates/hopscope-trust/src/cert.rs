@@ -14,7 +14,9 @@ pub const MIN_RSA_BITS: usize = 2048;
 /// The public key algorithm of a certificate, with the size where it varies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum KeyKind {
-    Rsa { bits: usize },
+    Rsa {
+        bits: usize,
+    },
     EcdsaP256,
     EcdsaP384,
     Ed25519,
@@ -55,7 +57,6 @@ pub(crate) struct CertFacts {
     pub san_uris: Vec<String>,
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
-    pub is_ca: bool,
     /// Whether a name constraints extension names a URI or directory name
     /// subtree, which rustls-webpki 0.103 rejects whatever the names are.
     pub has_uri_or_dirname_constraint: bool,
@@ -112,7 +113,6 @@ impl CertFacts {
             san_uris,
             not_before: cert.validity().not_before.to_datetime(),
             not_after: cert.validity().not_after.to_datetime(),
-            is_ca: cert.is_ca(),
             has_uri_or_dirname_constraint,
         })
     }
@@ -124,10 +124,6 @@ impl CertFacts {
         } else {
             format!("\"{}\"", self.subject)
         }
-    }
-
-    pub fn is_self_issued(&self) -> bool {
-        self.subject_raw == self.issuer_raw
     }
 }
 

@@ -116,8 +116,10 @@ mod tests {
     #[test]
     fn diff_added_removed_and_note() {
         let mut old = TrustList::new();
-        old.add_denied(deny_uri("https://a.test/app", "first")).unwrap();
-        old.add_denied(deny_uri("https://b.test/app", "kept")).unwrap();
+        old.add_denied(deny_uri("https://a.test/app", "first"))
+            .unwrap();
+        old.add_denied(deny_uri("https://b.test/app", "kept"))
+            .unwrap();
         let mut new = old.clone();
         let removed_id = old.denied[0].id.clone();
         new.remove(&removed_id).unwrap();
@@ -159,7 +161,8 @@ mod tests {
     #[test]
     fn diff_of_equal_lists_is_empty() {
         let mut list = TrustList::new();
-        list.add_denied(deny_uri("https://a.test/app", "x")).unwrap();
+        list.add_denied(deny_uri("https://a.test/app", "x"))
+            .unwrap();
         assert!(list.diff(&list.clone()).is_empty());
     }
 

@@ -206,12 +206,11 @@ impl DenyMatch {
     pub fn normalised(self) -> Result<DenyMatch> {
         match self {
             DenyMatch::Certificate { sha256_fingerprint } => {
-                let normalised = normalise_sha256(&sha256_fingerprint).ok_or(
-                    Error::InvalidSha256 {
+                let normalised =
+                    normalise_sha256(&sha256_fingerprint).ok_or(Error::InvalidSha256 {
                         what: "certificate fingerprint",
                         value: sha256_fingerprint,
-                    },
-                )?;
+                    })?;
                 Ok(DenyMatch::Certificate {
                     sha256_fingerprint: normalised,
                 })
