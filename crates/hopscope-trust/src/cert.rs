@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use x509_parser::extensions::GeneralName;
+use x509_parser::extensions::{GeneralName, ParsedExtension, X509Extension};
 use x509_parser::oid_registry::{OID_EC_P256, OID_NIST_EC_P384, OID_SIG_ED25519};
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
@@ -48,15 +48,21 @@ pub(crate) struct CertFacts {
     pub issuer_raw: Vec<u8>,
     /// Serial as the DER integer's content bytes.
     pub serial: Vec<u8>,
+    /// The key identifier of the authority key identifier extension.
+    pub authority_key_id: Option<Vec<u8>>,
     pub sha256_fingerprint: String,
     pub spki_sha256: String,
     /// The SubjectPublicKeyInfo's BIT STRING contents: an EC point, an
     /// RSAPublicKey DER or a raw Ed25519 key, as ring verifies with it.
     pub public_key: Vec<u8>,
     pub key: KeyKind,
+    /// The basicConstraints pathLenConstraint of a CA certificate.
+    pub path_len: Option<u32>,
     pub san_uris: Vec<String>,
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
+    /// Whether the certificate has a name constraints extension.
+    pub has_name_constraints: bool,
     /// Whether a name constraints extension names a URI or directory name
     /// subtree, which rustls-webpki 0.103 rejects whatever the names are.
     pub has_uri_or_dirname_constraint: bool,
@@ -99,6 +105,7 @@ impl CertFacts {
                 }),
             _ => false,
         };
+        let has_name_constraints = matches!(cert.name_constraints(), Ok(Some(_)));
         Ok(CertFacts {
             der: der.to_vec(),
             subject: cert.subject().to_string(),
@@ -106,13 +113,16 @@ impl CertFacts {
             subject_raw: cert.subject().as_raw().to_vec(),
             issuer_raw: cert.issuer().as_raw().to_vec(),
             serial: cert.raw_serial().to_vec(),
+            authority_key_id: authority_key_id(cert.extensions()),
             sha256_fingerprint: sha256_hex(der),
             spki_sha256: sha256_hex(spki.raw),
             public_key: spki.subject_public_key.data.to_vec(),
             key,
+            path_len: path_len(&cert),
             san_uris,
             not_before: cert.validity().not_before.to_datetime(),
             not_after: cert.validity().not_after.to_datetime(),
+            has_name_constraints,
             has_uri_or_dirname_constraint,
         })
     }
@@ -144,6 +154,26 @@ pub(crate) fn normalise_sha256(value: &str) -> Option<String> {
     let digits: String = value.trim().chars().filter(|c| *c != ':').collect();
     let valid = digits.len() == 64 && digits.chars().all(|c| c.is_ascii_hexdigit());
     valid.then(|| digits.to_ascii_lowercase())
+}
+
+/// The key identifier of an authority key identifier extension, in a
+/// certificate or a CRL.
+pub(crate) fn authority_key_id(extensions: &[X509Extension<'_>]) -> Option<Vec<u8>> {
+    extensions
+        .iter()
+        .find_map(|ext| match ext.parsed_extension() {
+            ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                aki.key_identifier.as_ref().map(|id| id.0.to_vec())
+            }
+            _ => None,
+        })
+}
+
+fn path_len(cert: &X509Certificate<'_>) -> Option<u32> {
+    match cert.basic_constraints() {
+        Ok(Some(bc)) if bc.value.ca => bc.value.path_len_constraint,
+        _ => None,
+    }
 }
 
 fn key_kind(cert: &X509Certificate<'_>) -> KeyKind {

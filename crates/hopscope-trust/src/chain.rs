@@ -32,17 +32,13 @@ pub(crate) fn check_chain<'l>(
     let leaf = &chain[0];
     let built = build_path(list, chain, at);
     let pinned = list.pinned_by_spki(&leaf.spki_sha256);
-    let anchor = built
-        .as_ref()
-        .ok()
-        .map(|(anchor, facts)| (*anchor, facts.clone()));
 
     let check = match (pinned, &built) {
-        (Some(pin), Ok((anchor, _))) => Check::pass(
+        (Some(pin), Ok(path)) => Check::pass(
             CheckName::Chain,
             format!(
                 "pinned: the leaf's key (SPKI SHA-256 {}) is pinned as {}; the chain also builds to anchor {} \"{}\"",
-                leaf.spki_sha256, pin.id, anchor.id, anchor.subject
+                leaf.spki_sha256, pin.id, path.anchor.id, path.anchor.subject
             ),
         ),
         (Some(pin), Err(_)) => Check::pass(
@@ -52,23 +48,25 @@ pub(crate) fn check_chain<'l>(
                 leaf.spki_sha256, pin.id
             ),
         ),
-        (None, Ok((anchor, _))) => {
-            let via = match chain.len() {
-                1 => "directly".to_string(),
-                n => format!("through {} presented certificate(s) after the leaf", n - 1),
+        (None, Ok(path)) => {
+            let via = if path.intermediates.is_empty() {
+                "directly".to_string()
+            } else {
+                format!("through {}", path.intermediates.join(", "))
             };
             Check::pass(
                 CheckName::Chain,
                 format!(
                     "the chain builds from the leaf {} {via} to anchor {} \"{}\"",
                     leaf.label(),
-                    anchor.id,
-                    anchor.subject
+                    path.anchor.id,
+                    path.anchor.subject
                 ),
             )
         }
         (None, Err(reason)) => Check::fail(CheckName::Chain, reason.clone()),
     };
+    let anchor = built.ok().map(|path| (path.anchor, path.anchor_facts));
     ChainResult { check, anchor }
 }
 
@@ -147,13 +145,21 @@ pub(crate) fn check_key_strength(chain: &[CertFacts], anchor: Option<&CertFacts>
     }
 }
 
-/// Runs rustls-webpki and returns the anchor the path ends at, or a plain
-/// reason why no path was found.
+/// A path rustls-webpki found.
+struct Path<'l> {
+    anchor: &'l Anchor,
+    anchor_facts: CertFacts,
+    /// Subjects of the intermediates, from the leaf's issuer up.
+    intermediates: Vec<String>,
+}
+
+/// Runs rustls-webpki and returns the path it found, or a plain reason why
+/// there is none.
 fn build_path<'l>(
     list: &'l TrustList,
     chain: &[CertFacts],
     at: OffsetDateTime,
-) -> Result<(&'l Anchor, CertFacts), String> {
+) -> Result<Path<'l>, String> {
     let anchor_ders: Vec<CertificateDer<'_>> = list
         .anchors
         .iter()
@@ -181,6 +187,34 @@ fn build_path<'l>(
     let seconds = u64::try_from(at.unix_timestamp()).unwrap_or(0);
     let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(seconds));
 
+    // rustls-webpki treats an anchor as a bare name and key, so the anchor
+    // certificate's own pathLenConstraint is enforced here, as OpenSSL does.
+    // Rejecting a path in this callback makes webpki try the other paths.
+    let anchor_path_lens: Vec<(&[u8], u32, &Anchor)> = anchors
+        .iter()
+        .filter_map(|(i, ta)| {
+            let anchor = &list.anchors[*i];
+            let path_len = CertFacts::parse(&anchor.certificate_der).ok()?.path_len?;
+            Some((ta.subject_public_key_info.as_ref(), path_len, anchor))
+        })
+        .collect();
+    // The last anchor path length this callback rejected, for the reason.
+    let anchor_path_len_violation = std::cell::Cell::new(None);
+    let anchor_path_len_holds = |path: &webpki::VerifiedPath<'_>| {
+        let spki = path.anchor().subject_public_key_info.as_ref();
+        let intermediates = path.intermediate_certificates().count();
+        match anchor_path_lens
+            .iter()
+            .position(|(anchor_spki, _, _)| *anchor_spki == spki)
+        {
+            Some(i) if intermediates > anchor_path_lens[i].1 as usize => {
+                anchor_path_len_violation.set(Some((i, intermediates)));
+                Err(webpki::Error::PathLenConstraintViolated)
+            }
+            _ => Ok(()),
+        }
+    };
+
     let path = leaf
         .verify_for_usage(
             webpki::ALL_VERIFICATION_ALGS,
@@ -189,9 +223,20 @@ fn build_path<'l>(
             time,
             webpki::KeyUsage::client_auth(),
             None,
-            None,
+            Some(&anchor_path_len_holds),
         )
-        .map_err(|e| explain_webpki_error(&e, list, chain))?;
+        .map_err(|e| match (&e, anchor_path_len_violation.get()) {
+            (webpki::Error::PathLenConstraintViolated, Some((i, intermediates))) => {
+                let (_, max, anchor) = anchor_path_lens[i];
+                format!(
+                    "chain too deep for a path length constraint: anchor {} \"{}\" has pathLenConstraint {max}, and the path below it has {}",
+                    anchor.id,
+                    anchor.subject,
+                    count_noun(intermediates, "intermediate")
+                )
+            }
+            _ => explain_webpki_error(&e, list, chain),
+        })?;
 
     let used = path.anchor();
     let index = anchors
@@ -203,9 +248,20 @@ fn build_path<'l>(
         .map(|(i, _)| *i)
         .ok_or("webpki returned an anchor that is not on the trust list")?;
     let anchor = &list.anchors[index];
-    let facts = CertFacts::parse(&anchor.certificate_der)
+    let anchor_facts = CertFacts::parse(&anchor.certificate_der)
         .map_err(|e| format!("anchor {} does not parse: {e}", anchor.id))?;
-    Ok((anchor, facts))
+    let intermediates = path
+        .intermediate_certificates()
+        .map(|cert| match CertFacts::parse(cert.der().as_ref()) {
+            Ok(facts) => facts.label(),
+            Err(_) => "an unreadable certificate".to_string(),
+        })
+        .collect();
+    Ok(Path {
+        anchor,
+        anchor_facts,
+        intermediates,
+    })
 }
 
 /// Turns a webpki error into a sentence that names the certificate at fault
@@ -244,10 +300,22 @@ fn explain_webpki_error(error: &webpki::Error, list: &TrustList, chain: &[CertFa
             unix_text(*time)
         ),
         E::NameConstraintViolation => {
-            let mut reason = "name constraints violated: a name of a certificate in the chain is outside the permitted subtrees, or inside the excluded subtrees, of an authority above it".to_string();
-            let anchors = list.anchors.iter().filter_map(|a| CertFacts::parse(&a.certificate_der).ok());
-            let constrained_by_form = chain.iter().cloned().chain(anchors).any(|c| c.has_uri_or_dirname_constraint);
-            if constrained_by_form {
+            let anchors: Vec<CertFacts> = list
+                .anchors
+                .iter()
+                .filter_map(|a| CertFacts::parse(&a.certificate_der).ok())
+                .collect();
+            let constraining: Vec<String> = positioned(chain, None)
+                .chain(anchors.iter().map(|a| ("the anchor".to_string(), a)))
+                .filter(|(_, c)| c.has_name_constraints)
+                .map(|(position, c)| format!("{position} {}", c.label()))
+                .collect();
+            let mut reason = format!(
+                "name constraints violated: a name of a certificate in the chain is outside the permitted subtrees, or inside the excluded subtrees, of {}",
+                if constraining.is_empty() { "an authority above it".to_string() } else { constraining.join(", ") }
+            );
+            let by_form = chain.iter().chain(&anchors).any(|c| c.has_uri_or_dirname_constraint);
+            if by_form {
                 // NOTE: rustls-webpki 0.103 implements only DNS and IP
                 // address constraints and rejects every URI or directory
                 // name subtree, even one the names satisfy.
@@ -259,7 +327,22 @@ fn explain_webpki_error(error: &webpki::Error, list: &TrustList, chain: &[CertFa
             "chain too deep: more than {MAX_INTERMEDIATES} intermediate certificates between the leaf and an anchor ({} presented)",
             chain.len()
         ),
-        E::PathLenConstraintViolated => "chain too deep for a path length constraint: an authority's basicConstraints pathLenConstraint allows fewer intermediates below it than this chain has".into(),
+        E::PathLenConstraintViolated => {
+            // Presented certificate j has j - 1 intermediates below it.
+            let capped = chain.iter().enumerate().skip(1).find(|(j, c)| {
+                c.path_len.is_some_and(|max| j - 1 > max as usize)
+            });
+            match capped {
+                Some((j, c)) => format!(
+                    "chain too deep for a path length constraint: {} {} has pathLenConstraint {}, and the chain has {} below it",
+                    position_name(j),
+                    c.label(),
+                    c.path_len.unwrap_or_default(),
+                    count_noun(j - 1, "intermediate")
+                ),
+                None => "chain too deep for a path length constraint: an authority's basicConstraints pathLenConstraint allows fewer intermediates below it than this chain has".into(),
+            }
+        }
         E::CaUsedAsEndEntity => format!(
             "the leaf {} is a CA certificate (basicConstraints cA TRUE); an originator presents an end-entity certificate",
             chain[0].label()
@@ -269,6 +352,11 @@ fn explain_webpki_error(error: &webpki::Error, list: &TrustList, chain: &[CertFa
             "the leaf {} has an extended key usage without clientAuth (1.3.6.1.5.5.7.3.2)",
             chain[0].label()
         ),
+        E::InvalidSignatureForPublicKey if same_name_other_key(top, list) => format!(
+            "no anchor of the trust list issued this chain: the last presented certificate {} names the issuer \"{}\", and an anchor has that name but its key does not verify the certificate's signature (another authority with the same name, or an altered certificate)",
+            top.label(),
+            top.issuer
+        ),
         E::InvalidSignatureForPublicKey => "a certificate's signature does not verify with the key of the certificate that names it as issuer".into(),
         E::UnsupportedSignatureAlgorithmContext(_)
         | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => "a certificate is signed with an algorithm or key that rustls-webpki does not accept, such as SHA-1 or an RSA key under 2048 bits".into(),
@@ -276,6 +364,27 @@ fn explain_webpki_error(error: &webpki::Error, list: &TrustList, chain: &[CertFa
         E::CertDistrusted => "a certificate's key is on rustls-webpki's built-in distrust list".into(),
         other => format!("no path to an anchor: rustls-webpki reports {other}"),
     }
+}
+
+/// Whether some anchor has the subject `cert` names as its issuer but none
+/// of them verifies the signature of `cert`.
+fn same_name_other_key(cert: &CertFacts, list: &TrustList) -> bool {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let Ok((_, parsed)) = X509Certificate::from_der(&cert.der) else {
+        return false;
+    };
+    let named: Vec<_> = list
+        .anchors
+        .iter()
+        .filter_map(|a| CertFacts::parse(&a.certificate_der).ok())
+        .filter(|a| a.subject_raw == cert.issuer_raw)
+        .collect();
+    let verifies = |anchor: &CertFacts| {
+        X509Certificate::from_der(&anchor.der)
+            .map(|(_, a)| parsed.verify_signature(Some(a.public_key())).is_ok())
+            .unwrap_or(false)
+    };
+    !named.is_empty() && !named.iter().any(verifies)
 }
 
 /// Labels for the presented certificates followed by the anchor.
@@ -299,6 +408,15 @@ fn unix_text(time: UnixTime) -> String {
     match OffsetDateTime::from_unix_timestamp(time.as_secs() as i64) {
         Ok(t) => rfc3339(t),
         Err(_) => format!("{} s after the epoch", time.as_secs()),
+    }
+}
+
+/// "1 intermediate", "2 intermediates".
+fn count_noun(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
 }
 

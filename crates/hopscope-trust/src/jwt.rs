@@ -123,6 +123,13 @@ pub(crate) fn check_signature(
         Ok(bytes) => bytes,
         Err(reason) => return fail(reason.clone()),
     };
+    if let KeyKind::Rsa { bits } = leaf.key {
+        if bits < MIN_RSA_BITS {
+            return fail(format!(
+                "the leaf's RSA key has {bits} bits; RS256 signatures are verified only with keys of at least {MIN_RSA_BITS} bits"
+            ));
+        }
+    }
     let key = UnparsedPublicKey::new(algorithm, &leaf.public_key);
     if key.verify(jwt.signing_input.as_bytes(), signature).is_ok() {
         return Check::pass(
@@ -136,9 +143,6 @@ pub(crate) fn check_signature(
         );
     }
     let hint = match (&leaf.key, signature.len()) {
-        (KeyKind::Rsa { bits }, _) if *bits < MIN_RSA_BITS => format!(
-            "; the leaf's RSA key has {bits} bits and RS256 verification needs at least {MIN_RSA_BITS}"
-        ),
         (KeyKind::EcdsaP256, len) if len != 64 => format!(
             "; the signature is {len} bytes but an ES256 JWS signature is r||s, 64 bytes (not DER)"
         ),

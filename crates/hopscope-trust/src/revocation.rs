@@ -4,20 +4,22 @@
 use time::OffsetDateTime;
 use x509_parser::prelude::{CertificateRevocationList, FromDer, X509Certificate};
 
-use crate::cert::{rfc3339, CertFacts};
+use crate::cert::{authority_key_id, rfc3339, CertFacts};
 use crate::chain::position_name;
 use crate::decision::{Check, CheckName};
 
-/// Checks every presented certificate against the CRLs whose issuer name is
-/// the certificate's issuer name. A CRL's signature must verify with a
-/// certificate of that name among the presented certificates and `anchors`;
-/// when no certificate of that name is known, the CRL is used unverified and
+/// Checks every presented certificate against the CRLs of its issuer: same
+/// issuer name and, when both carry one, the same authority key identifier.
+/// A CRL of an authority that shares the name but not the key (a rotated or
+/// unrelated authority) is skipped. A CRL's signature must verify with a
+/// certificate of that name among the presented certificates and `anchors`.
+/// When no certificate of that name is known, the CRL is used unverified and
 /// the reason says so. A certificate counts as revoked when its serial is on
 /// the CRL with a revocation date at or before `at`.
 ///
 /// The check fails on a revoked certificate, on a CRL that does not parse,
-/// and on a CRL of a chain issuer whose signature does not verify, so a
-/// broken CRL never lets a revoked certificate through silently.
+/// and on a CRL of the issuer whose signature does not verify, so a broken
+/// CRL never lets a revoked certificate through silently.
 pub(crate) fn check_revocation(
     chain: &[CertFacts],
     anchors: &[CertFacts],
@@ -46,10 +48,8 @@ pub(crate) fn check_revocation(
     let mut checked = Vec::new();
     for (position, cert) in chain.iter().enumerate() {
         let who = format!("{} {}", position_name(position), cert.label());
-        for (i, crl) in parsed
-            .iter()
-            .filter(|(_, crl)| crl.issuer().as_raw() == cert.issuer_raw.as_slice())
-        {
+        let of_issuer = parsed.iter().filter(|(_, crl)| is_issuers_crl(crl, cert));
+        for (i, crl) in of_issuer {
             let crl_name = format!("CRL {} of \"{}\"", i + 1, crl.issuer());
             let signature = verify_crl_signature(crl, chain, anchors);
             if signature == CrlSignature::Invalid {
@@ -124,6 +124,18 @@ pub(crate) fn check_revocation(
         CheckName::Revocation,
         format!("not revoked: {}", checked.join("; ")),
     )
+}
+
+/// Whether `crl` comes from the issuer of `cert`: the same issuer name, and
+/// the same authority key identifier unless one of them lacks it.
+fn is_issuers_crl(crl: &CertificateRevocationList<'_>, cert: &CertFacts) -> bool {
+    if crl.issuer().as_raw() != cert.issuer_raw.as_slice() {
+        return false;
+    }
+    match (authority_key_id(crl.extensions()), &cert.authority_key_id) {
+        (Some(crl_key), Some(cert_key)) => crl_key == *cert_key,
+        _ => true,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
