@@ -50,6 +50,130 @@ pub enum Command {
     Topology(TopologyCommand),
     /// Fill the workspace with the demo network (does nothing if it is there)
     Demo(JsonFlag),
+    /// Destination trust lists and trust decisions
+    #[command(subcommand)]
+    Trust(TrustCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Show a destination's trust list
+    List(TrustListArgs),
+    /// Add an anchor, a pinned originator or a denied originator
+    Add(TrustAddArgs),
+    /// Remove an entry by its id (see `trust list`)
+    Remove(TrustRemoveArgs),
+    /// Change the note of an entry
+    Note(TrustNoteArgs),
+    /// Show every version of a trust list with its changes
+    History(TrustListArgs),
+    /// Show the changes between two versions (0 is the empty list)
+    Diff(TrustDiffArgs),
+    /// Make an earlier version current again, as a new version
+    Revert(TrustRevertArgs),
+    /// Decide whether the destination trusts an originator; exit 0 trusted, 3 not trusted, 1 on an error
+    Check(TrustCheckArgs),
+    /// Write the anchors as a PEM bundle, or the whole list as JSON
+    Export(TrustExportArgs),
+    /// Read a JSON trust list (replaces the list) or a PEM bundle of anchors (adds them)
+    Import(TrustImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrustListArgs {
+    pub destination: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("entry").required(true).args(["anchor", "pin", "deny", "deny_spki", "deny_uri"])))]
+pub struct TrustAddArgs {
+    pub destination: String,
+    /// An authority of the workspace by name, or a PEM/DER file of CA certificates
+    #[arg(long, value_name = "AUTHORITY|FILE")]
+    pub anchor: Option<String>,
+    /// A certificate file whose key is trusted without an anchor
+    #[arg(long, value_name = "FILE")]
+    pub pin: Option<PathBuf>,
+    /// A certificate file to deny by its fingerprint
+    #[arg(long, value_name = "FILE")]
+    pub deny: Option<PathBuf>,
+    /// An SPKI SHA-256 (64 hex digits) to deny
+    #[arg(long, value_name = "HEX")]
+    pub deny_spki: Option<String>,
+    /// A SAN URI (the originator's client URI) to deny
+    #[arg(long, value_name = "URI")]
+    pub deny_uri: Option<String>,
+    /// Why the entry is there
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub note: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TrustRemoveArgs {
+    pub destination: String,
+    pub entry: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TrustNoteArgs {
+    pub destination: String,
+    pub entry: String,
+    pub note: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TrustDiffArgs {
+    pub destination: String,
+    pub from: i64,
+    pub to: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrustRevertArgs {
+    pub destination: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("presented").required(true).args(["jwt", "chain"])))]
+pub struct TrustCheckArgs {
+    pub destination: String,
+    /// A file holding the compact JWT the originator signed (software statement or client assertion)
+    #[arg(long, value_name = "FILE")]
+    pub jwt: Option<PathBuf>,
+    /// A PEM file holding the originator's certificate chain, leaf first
+    #[arg(long, value_name = "FILE")]
+    pub chain: Option<PathBuf>,
+    /// Evaluation time, RFC 3339 such as 2027-01-31T12:00:00Z (default: now)
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrustExportArgs {
+    pub destination: String,
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "pem")]
+    pub format: TrustFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TrustFormat {
+    Pem,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TrustImportArgs {
+    pub destination: String,
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

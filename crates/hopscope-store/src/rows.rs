@@ -418,7 +418,23 @@ pub async fn insert_audit(
 pub fn actor() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_string())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .or_else(user_from_passwd)
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Looks up the name of the process's real user id in /etc/passwd, for
+/// sessions without USER (services, containers, CI).
+fn user_from_passwd() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_string())
+    })
 }
 
 /// Audit rows, newest first.

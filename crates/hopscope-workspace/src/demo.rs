@@ -141,8 +141,11 @@ impl Workspace {
     }
 
     /// Anchors `demo-community` in the destination's trust list.
-    async fn demo_trust_list(&self, _destination: &str) -> Result<()> {
-        // TODO: anchor demo-community once trust lists are stored.
+    async fn demo_trust_list(&self, destination: &str) -> Result<()> {
+        let addition = crate::trust::TrustAddition::AnchorAuthority {
+            name: DEMO_AUTHORITY.into(),
+        };
+        self.trust_add(destination, &addition, "the demo network's community authority").await?;
         Ok(())
     }
 }

@@ -9,6 +9,8 @@ pub enum Error {
     Pki(#[from] hopscope_pki::Error),
     #[error(transparent)]
     Store(#[from] hopscope_store::Error),
+    #[error(transparent)]
+    Trust(#[from] hopscope_trust::Error),
     #[error("wrong passphrase for workspace {path}; nothing was changed")]
     WrongPassphrase { path: String },
     #[error("the workspace is locked; unlock it with its passphrase first")]

@@ -17,6 +17,7 @@ mod summary;
 mod topology;
 mod topology_check;
 mod transfer;
+pub mod trust;
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -29,6 +30,7 @@ pub use error::{Error, Result};
 pub use model::*;
 pub use requests::*;
 pub use transfer::inspect_file;
+pub use hopscope_trust::{TrustDecision, TrustListChange};
 
 /// Meta key of the wrapped vault data key.
 const VAULT_META_KEY: &str = "vault_data_key";

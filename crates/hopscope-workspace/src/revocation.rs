@@ -80,6 +80,40 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// Signs, in memory, a CRL for every authority of the workspace that holds
+    /// its key and has revoked certificates. Used by trust decisions; nothing
+    /// is stored and no CRL number is consumed.
+    pub(crate) async fn current_crls(&self) -> Result<Vec<Vec<u8>>> {
+        let mut conn = self.conn().await?;
+        let authorities = rows::listing(&mut conn, true, None).await?;
+        let mut crls = Vec::new();
+        for authority in authorities {
+            let credential = crate::credentials::credential_row(&mut conn, &authority.name).await?;
+            let revoked = rows::revoked_by_authority(&mut conn, credential.id).await?;
+            if revoked.is_empty() || !authority.has_key {
+                continue;
+            }
+            let signer = self.signing_authority(&mut conn, &authority.name).await?;
+            let entries: Vec<RevokedEntry> = revoked
+                .into_iter()
+                .map(|c| RevokedEntry {
+                    serial: serial_bytes(&c.serial_hex),
+                    revoked_at: from_unix(c.revoked_at.unwrap_or(0)),
+                    reason: c
+                        .revocation_reason
+                        .as_deref()
+                        .and_then(|r| r.parse().ok())
+                        .unwrap_or(RevocationReason::Unspecified),
+                })
+                .collect();
+            let this_update = now();
+            crls.push(build_crl(&signer.issuer(), &entries, 1, this_update, this_update + CRL_LIFETIME)?);
+        }
+        Ok(crls)
+    }
+}
+
 /// Unsigned big-endian serial bytes from the stored hex of the DER integer
 /// content, which carries a leading zero byte when the high bit is set.
 fn serial_bytes(serial_hex: &str) -> Vec<u8> {

@@ -4,6 +4,7 @@
 mod authority;
 mod cert;
 mod topology;
+mod trust;
 mod transfer;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Route(command) => topology::route(&path, command).await?,
         Command::Topology(command) => return topology::topology(&path, command).await,
         Command::Demo(args) => topology::demo(&path, args).await?,
+        Command::Trust(command) => return trust::run(&path, command).await,
         Command::Audit(args) => {
             let workspace = open(&path).await?;
             let entries = workspace.audit(args.limit).await?;
