@@ -127,7 +127,8 @@ impl CertFacts {
         })
     }
 
-    /// The subject for messages, or the fingerprint when the subject is empty.
+    /// Returns the quoted subject for messages, or the fingerprint when the
+    /// subject is empty.
     pub fn label(&self) -> String {
         if self.subject.is_empty() {
             format!("SHA-256 {}", self.sha256_fingerprint)
@@ -156,7 +157,7 @@ pub(crate) fn normalise_sha256(value: &str) -> Option<String> {
     valid.then(|| digits.to_ascii_lowercase())
 }
 
-/// The key identifier of an authority key identifier extension, in a
+/// Reads the key identifier of an authority key identifier extension, in a
 /// certificate or a CRL.
 pub(crate) fn authority_key_id(extensions: &[X509Extension<'_>]) -> Option<Vec<u8>> {
     extensions

@@ -8,8 +8,8 @@ use crate::cert::{rfc3339, CertFacts, KeyKind, MIN_RSA_BITS};
 use crate::decision::{Check, CheckName};
 use crate::list::{Anchor, TrustList};
 
-/// Most intermediates rustls-webpki 0.103 puts between a leaf and an anchor
-/// (its `MAX_SUB_CA_COUNT`).
+/// Maximum number of intermediates rustls-webpki 0.103 accepts between a
+/// leaf and an anchor (its `MAX_SUB_CA_COUNT`).
 pub const MAX_INTERMEDIATES: usize = 6;
 
 /// The result of chain building: the check and, when a path was found, the
@@ -366,7 +366,7 @@ fn explain_webpki_error(error: &webpki::Error, list: &TrustList, chain: &[CertFa
     }
 }
 
-/// Whether some anchor has the subject `cert` names as its issuer but none
+/// Returns whether some anchor has the subject `cert` names as its issuer but none
 /// of them verifies the signature of `cert`.
 fn same_name_other_key(cert: &CertFacts, list: &TrustList) -> bool {
     use x509_parser::prelude::{FromDer, X509Certificate};

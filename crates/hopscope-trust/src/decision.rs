@@ -13,7 +13,7 @@ use crate::list::{DenyMatch, TrustList};
 use crate::presented::Presented;
 use crate::revocation::check_revocation;
 
-/// What a decision is evaluated against besides the trust list.
+/// Inputs of a decision besides the trust list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionContext {
     /// Evaluation time for validity periods, revocation dates and `exp`.
@@ -65,7 +65,7 @@ pub enum Outcome {
     Pass,
     Fail,
     /// The check does not apply to this input, such as JWT claims on a bare
-    /// chain; the reason says why.
+    /// chain. The reason gives the cause.
     NotApplicable,
 }
 
@@ -116,7 +116,8 @@ pub struct LeafSummary {
 }
 
 /// Evaluates what an originator presented against a destination's trust
-/// list. Never fails: unreadable input becomes failed checks with reasons.
+/// list. Unreadable input does not make it fail, because it becomes failed
+/// checks with reasons.
 pub fn decide(list: &TrustList, presented: &Presented, ctx: &DecisionContext) -> TrustDecision {
     let input = read_input(presented);
     let chain = input.chain.as_deref();
@@ -238,7 +239,7 @@ pub fn decide(list: &TrustList, presented: &Presented, ctx: &DecisionContext) ->
 }
 
 impl TrustDecision {
-    /// The check with this name; every decision has all of them.
+    /// Returns the check with this name, which every decision has.
     pub fn check(&self, name: CheckName) -> &Check {
         self.checks
             .iter()
@@ -246,7 +247,7 @@ impl TrustDecision {
             .expect("decide reports every check")
     }
 
-    /// The checks that failed, in report order.
+    /// Returns the failed checks, in report order.
     pub fn failed(&self) -> impl Iterator<Item = &Check> {
         self.checks.iter().filter(|c| c.outcome == Outcome::Fail)
     }
@@ -296,7 +297,8 @@ impl CheckName {
         CheckName::TokenId,
     ];
 
-    /// The name used in JSON and on the command line, such as `key-strength`.
+    /// Returns the name used in JSON and on the command line, such as
+    /// `key-strength`.
     pub fn as_str(self) -> &'static str {
         match self {
             CheckName::Signature => "signature",
@@ -343,7 +345,7 @@ struct Input {
     /// The parsed chain, leaf first, when there is at least one certificate
     /// and all parse.
     chain: Option<Vec<CertFacts>>,
-    /// Why `chain` is `None`.
+    /// The cause when `chain` is `None`.
     chain_problem: Option<String>,
 }
 
@@ -370,12 +372,12 @@ fn read_input(presented: &Presented) -> Input {
             .enumerate()
             .map(|(i, der)| {
                 CertFacts::parse(der).map_err(|e| {
-                    let which = if source == "x5c" {
+                    let position = if source == "x5c" {
                         format!("x5c[{i}]")
                     } else {
                         position_name(i)
                     };
-                    format!("{which} is not a valid X.509 certificate: {e}")
+                    format!("{position} is not a valid X.509 certificate: {e}")
                 })
             })
             .collect::<Result<Vec<_>, String>>()

@@ -1,7 +1,7 @@
 use thiserror::Error;
 
 /// Errors of trust list editing, trust list import and reading presented
-/// input. A trust decision itself never fails: problems with what an
+/// input. `decide` returns no error, because problems with what an
 /// originator presented become failed checks.
 #[derive(Debug, Error)]
 #[non_exhaustive]

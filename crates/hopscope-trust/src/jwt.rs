@@ -50,12 +50,12 @@ impl DecodedJwt {
         })
     }
 
-    /// The `alg` header, if it is a string.
+    /// Returns the `alg` header, if it is a string.
     pub fn alg(&self) -> Option<&str> {
         self.header.get("alg").and_then(Value::as_str)
     }
 
-    /// The `x5c` chain, leaf first: `Ok(None)` when absent, `Err` when
+    /// Decodes the `x5c` chain, leaf first: `Ok(None)` when absent, `Err` when
     /// present but not an array of standard base64 strings.
     pub fn x5c(&self) -> Result<Option<Vec<Vec<u8>>>, String> {
         let Some(value) = self.header.get("x5c") else {
@@ -85,7 +85,7 @@ impl DecodedJwt {
 
 /// Checks `alg`, the presence of `x5c`, that `alg` fits the leaf's key, and
 /// the signature itself. `leaf` is `None` when `x5c` is missing or its first
-/// certificate does not parse; `x5c_problem` then says why.
+/// certificate does not parse; `x5c_problem` then gives the cause.
 pub(crate) fn check_signature(
     jwt: &DecodedJwt,
     leaf: Option<&CertFacts>,
@@ -374,7 +374,7 @@ fn seconds_to_text(seconds: i64) -> String {
     }
 }
 
-/// Whether `url` is `base` or a path below it, ignoring a trailing slash on
+/// Returns whether `url` is `base` or a path below it, ignoring a trailing slash on
 /// `base`.
 fn is_under(url: &str, base: &str) -> bool {
     let base = base.trim().trim_end_matches('/');

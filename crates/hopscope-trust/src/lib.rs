@@ -4,7 +4,7 @@
 //! trust list: anchors (authorities whose chains it trusts), pinned
 //! originators (keys trusted without an anchor) and denied originators. The
 //! originator proves its identity the UDAP way, with a JWT signed by its
-//! certificate's key and the chain in `x5c`; `decide` evaluates such a JWT,
+//! certificate's key and the chain in `x5c`. `decide` evaluates such a JWT,
 //! or a bare chain, and reports every check with its reason.
 //!
 //! Everything here is pure: no database, no files, no network. Chain

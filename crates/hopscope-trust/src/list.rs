@@ -30,8 +30,8 @@
 //! `authority` (with `name`) or `imported`.
 //!
 //! Entry ids are a letter for the kind (`a`, `p`, `d`) and the first 8 hex
-//! digits of the entry's identifying SHA-256, so the same certificate gets the
-//! same id in every workspace and an id is never reused for another entry.
+//! digits of the entry's identifying SHA-256. So the same certificate gets the
+//! same id in every workspace, and an id does not come back for another entry.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -67,7 +67,7 @@ pub struct Anchor {
     pub certificate_der: Vec<u8>,
 }
 
-/// Where an anchor came from.
+/// Origin of an anchor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AnchorSource {
@@ -105,7 +105,7 @@ pub struct DeniedOriginator {
     pub rule: DenyMatch,
 }
 
-/// What a denied entry matches. Certificate and SPKI rules match any
+/// Match rule of a denied entry. Certificate and SPKI rules match any
 /// certificate of the presented chain; a SAN URI rule matches the leaf.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -236,7 +236,7 @@ impl DenyMatch {
         }
     }
 
-    /// The string whose SHA-256 gives a deny entry its id.
+    /// Returns the string whose SHA-256 gives a deny entry its id.
     fn canonical(&self) -> String {
         match self {
             DenyMatch::Certificate { sha256_fingerprint } => {
@@ -346,7 +346,7 @@ impl TrustList {
         Ok(())
     }
 
-    /// Every entry id, anchors first, then pinned, then denied.
+    /// Returns every entry id, anchors first, then pinned, then denied.
     pub fn ids(&self) -> Vec<&str> {
         let anchors = self.anchors.iter().map(|a| a.id.as_str());
         let pinned = self.pinned.iter().map(|p| p.id.as_str());
@@ -410,7 +410,7 @@ impl TrustList {
             .collect()
     }
 
-    /// The pinned entry whose key hash is `spki_sha256`, if any.
+    /// Finds the pinned entry whose key hash is `spki_sha256`.
     pub fn pinned_by_spki(&self, spki_sha256: &str) -> Option<&PinnedOriginator> {
         self.pinned.iter().find(|p| p.spki_sha256 == spki_sha256)
     }
@@ -505,9 +505,9 @@ impl TrustList {
 }
 
 /// Parses a certificate for a list entry, naming the entry kind in errors.
-fn parse_certificate(der: &[u8], what: &str) -> Result<CertFacts> {
+fn parse_certificate(der: &[u8], entry_kind: &str) -> Result<CertFacts> {
     CertFacts::parse(der).map_err(|reason| Error::InvalidCertificate {
-        what: what.into(),
+        what: entry_kind.into(),
         reason,
     })
 }

@@ -1,5 +1,5 @@
-//! What an originator presents to a destination: a signed JWT or a bare
-//! certificate chain.
+//! The input an originator presents to a destination: a signed JWT or a
+//! bare certificate chain.
 
 use serde::{Deserialize, Serialize};
 

@@ -14,7 +14,7 @@ use crate::decision::{Check, CheckName};
 /// unrelated authority) is skipped. A CRL's signature must verify with a
 /// certificate of that name among the presented certificates and `anchors`.
 /// When no certificate of that name is known, the CRL is used unverified and
-/// the reason says so. A certificate counts as revoked when its serial is on
+/// the reason mentions it. A certificate counts as revoked when its serial is on
 /// the CRL with a revocation date at or before `at`.
 ///
 /// The check fails on a revoked certificate, on a CRL that does not parse,
@@ -47,7 +47,7 @@ pub(crate) fn check_revocation(
 
     let mut checked = Vec::new();
     for (position, cert) in chain.iter().enumerate() {
-        let who = format!("{} {}", position_name(position), cert.label());
+        let certificate_label = format!("{} {}", position_name(position), cert.label());
         let of_issuer = parsed.iter().filter(|(_, crl)| is_issuers_crl(crl, cert));
         for (i, crl) in of_issuer {
             let crl_name = format!("CRL {} of \"{}\"", i + 1, crl.issuer());
@@ -90,18 +90,18 @@ pub(crate) fn check_revocation(
                         .unwrap_or("unspecified (no reason code)");
                     if revoked_at <= at {
                         failures.push(format!(
-                            "{who} (serial {}) is revoked by {crl_name}: reason {reason}, revoked at {}{notes}",
+                            "{certificate_label} (serial {}) is revoked by {crl_name}: reason {reason}, revoked at {}{notes}",
                             hex::encode(&cert.serial),
                             rfc3339(revoked_at)
                         ));
                     } else {
                         checked.push(format!(
-                            "{who} is on {crl_name} but revoked only at {}, after the evaluation time{notes}",
+                            "{certificate_label} is on {crl_name} but revoked only at {}, after the evaluation time{notes}",
                             rfc3339(revoked_at)
                         ));
                     }
                 }
-                None => checked.push(format!("{who} is not on {crl_name}{notes}")),
+                None => checked.push(format!("{certificate_label} is not on {crl_name}{notes}")),
             }
         }
     }
@@ -126,7 +126,7 @@ pub(crate) fn check_revocation(
     )
 }
 
-/// Whether `crl` comes from the issuer of `cert`: the same issuer name, and
+/// Returns whether `crl` comes from the issuer of `cert`: the same issuer name, and
 /// the same authority key identifier unless one of them lacks it.
 fn is_issuers_crl(crl: &CertificateRevocationList<'_>, cert: &CertFacts) -> bool {
     if crl.issuer().as_raw() != cert.issuer_raw.as_slice() {

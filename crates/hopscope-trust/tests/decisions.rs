@@ -340,7 +340,7 @@ fn cases() -> Vec<Case> {
         .add_pinned(PinnedOriginator::new(&self_signed.cert, "clinic-a test key", at).unwrap())
         .unwrap();
     let presented = Presented::Jwt(udap_jwt(
-        &[self_signed.cert.clone()],
+        std::slice::from_ref(&self_signed.cert),
         &self_signed.key,
         &claims,
     ));

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 const ADDED_AT: OffsetDateTime = datetime!(2026-01-05 09:00 UTC);
 
-/// A list with two anchors, a pinned originator and one deny entry of each
+/// Builds a list with two anchors, a pinned originator and one deny entry of each
 /// kind.
 fn full_list() -> (TrustList, Community) {
     let community = Community::new(KeyType::EcdsaP256);

@@ -24,7 +24,7 @@ struct Case {
     /// The outcome both must reach.
     trusted: bool,
     /// Text of OpenSSL's verdict, so it fails for the same reason.
-    openssl_says: &'static str,
+    openssl_message: &'static str,
 }
 
 #[test]
@@ -46,9 +46,9 @@ fn chain_decisions_agree_with_openssl() {
             "{name}: openssl verify said\n{openssl_output}"
         );
         assert!(
-            openssl_output.contains(case.openssl_says),
+            openssl_output.contains(case.openssl_message),
             "{name}: openssl verify did not say {:?}:\n{openssl_output}",
-            case.openssl_says
+            case.openssl_message
         );
     }
 }
@@ -63,7 +63,7 @@ fn cases(at: OffsetDateTime) -> Vec<Case> {
         anchors: root.clone(),
         crl: None,
         trusted: true,
-        openssl_says: ": OK",
+        openssl_message: ": OK",
     }];
 
     let expired_leaf = originator(
@@ -78,7 +78,7 @@ fn cases(at: OffsetDateTime) -> Vec<Case> {
         anchors: root.clone(),
         crl: None,
         trusted: false,
-        openssl_says: "certificate has expired",
+        openssl_message: "certificate has expired",
     });
 
     let stranger = Community::named("other-community", KeyType::EcdsaP256);
@@ -88,7 +88,7 @@ fn cases(at: OffsetDateTime) -> Vec<Case> {
         anchors: root.clone(),
         crl: None,
         trusted: false,
-        openssl_says: "unable to get local issuer certificate",
+        openssl_message: "unable to get local issuer certificate",
     });
 
     let old_intermediate = authority(
@@ -105,7 +105,7 @@ fn cases(at: OffsetDateTime) -> Vec<Case> {
         anchors: root.clone(),
         crl: None,
         trusted: false,
-        openssl_says: "certificate has expired",
+        openssl_message: "certificate has expired",
     });
 
     let revoking = |revoked: &[u8]| {
@@ -130,7 +130,7 @@ fn cases(at: OffsetDateTime) -> Vec<Case> {
         anchors: root.clone(),
         crl: Some(revoking(&community.leaf.cert)),
         trusted: false,
-        openssl_says: "certificate revoked",
+        openssl_message: "certificate revoked",
     });
     let sibling = originator(Some(&community.intermediate), KeyType::EcdsaP256, start, 30);
     cases.push(Case {
@@ -139,7 +139,7 @@ fn cases(at: OffsetDateTime) -> Vec<Case> {
         anchors: root.clone(),
         crl: Some(revoking(&sibling.cert)),
         trusted: true,
-        openssl_says: ": OK",
+        openssl_message: ": OK",
     });
 
     let capped = authority("capped-issuing", Some(&community.root), start, 180, Some(0));
@@ -151,7 +151,7 @@ fn cases(at: OffsetDateTime) -> Vec<Case> {
         anchors: root.clone(),
         crl: None,
         trusted: false,
-        openssl_says: "path length constraint exceeded",
+        openssl_message: "path length constraint exceeded",
     });
 
     let leaf_only_root = authority("leaf-only-root", None, start, 365, Some(0));
@@ -163,7 +163,7 @@ fn cases(at: OffsetDateTime) -> Vec<Case> {
         anchors: vec![leaf_only_root.cert],
         crl: None,
         trusted: false,
-        openssl_says: "path length constraint exceeded",
+        openssl_message: "path length constraint exceeded",
     });
 
     let constrained = name_constrained_intermediate(&community.root);
@@ -174,7 +174,7 @@ fn cases(at: OffsetDateTime) -> Vec<Case> {
         anchors: root,
         crl: None,
         trusted: false,
-        openssl_says: "permitted subtree violation",
+        openssl_message: "permitted subtree violation",
     });
     cases
 }

@@ -88,8 +88,8 @@ fn pyjwt_sign(community: &Community) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_string()
 }
 
-/// The virtualenv's python, with PyJWT and cryptography installed; set up
-/// once per test process.
+/// Returns the virtualenv's python, with PyJWT and cryptography installed.
+/// The virtualenv is set up once per test process.
 fn python() -> PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(set_up_virtualenv).clone()

@@ -30,7 +30,7 @@ impl Issued {
     }
 }
 
-/// The evaluation time of every test: now, to the second.
+/// Returns the evaluation time of every test: now, to the second.
 pub fn now() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     now.replace_nanosecond(0).unwrap()
@@ -96,7 +96,7 @@ impl Community {
         Community::named("demo-community", key_type)
     }
 
-    /// A community whose root is `root_name` and intermediate
+    /// Issues a community whose root is `root_name` and intermediate
     /// `<root_name>-issuing`.
     pub fn named(root_name: &str, key_type: KeyType) -> Community {
         let start = now() - Duration::days(1);
@@ -117,7 +117,7 @@ impl Community {
     }
 }
 
-/// A trust list anchoring the given certificates.
+/// Builds a trust list anchoring the given certificates.
 pub fn anchored(certs: &[&[u8]]) -> TrustList {
     let mut list = TrustList::new();
     for cert in certs {
@@ -154,7 +154,7 @@ pub fn claims(at: OffsetDateTime) -> Value {
     })
 }
 
-/// The x5c header value: standard base64 DER, leaf first.
+/// Builds the x5c header value: standard base64 DER, leaf first.
 pub fn x5c(chain: &[Vec<u8>]) -> Value {
     Value::Array(
         chain
@@ -164,7 +164,7 @@ pub fn x5c(chain: &[Vec<u8>]) -> Value {
     )
 }
 
-/// The JWS alg for a key type.
+/// Returns the JWS alg for a key type.
 pub fn alg_for(key_type: KeyType) -> &'static str {
     match key_type {
         KeyType::EcdsaP256 => "ES256",
@@ -218,7 +218,7 @@ pub fn sign_with(key: &PrivateKey) -> impl FnOnce(&[u8]) -> Vec<u8> + '_ {
     }
 }
 
-/// A UDAP JWT over `claims` with the chain in x5c, signed by `key`.
+/// Signs a UDAP JWT over `claims` with the chain in x5c, signed by `key`.
 pub fn udap_jwt(chain: &[Vec<u8>], key: &PrivateKey, claims: &Value) -> String {
     let header = json!({ "alg": alg_for(key.key_type()), "x5c": x5c(chain) });
     jws(&header, claims, sign_with(key))
@@ -232,7 +232,7 @@ pub fn rcgen_issuer(ca: &Issued) -> (rcgen::Certificate, rcgen::KeyPair) {
     (params.self_signed(&key).unwrap(), key)
 }
 
-/// An intermediate under `parent` whose name constraints permit only DNS
+/// Issues an intermediate under `parent` whose name constraints permit only DNS
 /// names under `partner.test`.
 pub fn name_constrained_intermediate(parent: &Issued) -> Issued {
     let key = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
@@ -257,7 +257,7 @@ pub fn name_constrained_intermediate(parent: &Issued) -> Issued {
     }
 }
 
-/// An originator leaf under `parent` with SAN URI `CLIENT_URI` and the DNS
+/// Issues an originator leaf under `parent` with SAN URI `CLIENT_URI` and the DNS
 /// name `clinic-a.test`.
 pub fn originator_with_dns_name(parent: &Issued) -> Issued {
     let key = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
@@ -274,8 +274,8 @@ pub fn originator_with_dns_name(parent: &Issued) -> Issued {
     }
 }
 
-/// An originator leaf with an RSA-1024 key, which hopscope-pki refuses to
-/// generate, and its key for signing.
+/// Issues an originator leaf with an RSA-1024 key, which hopscope-pki does
+/// not generate, and returns it with its key for signing.
 pub fn rsa_1024_originator(parent: &Issued) -> (Vec<u8>, rsa::RsaPrivateKey) {
     use rsa::pkcs8::EncodePublicKey;
     let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 1024).unwrap();
