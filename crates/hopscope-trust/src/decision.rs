@@ -130,14 +130,13 @@ pub fn decide(list: &TrustList, presented: &Presented, ctx: &DecisionContext) ->
         Check::not_applicable(name, format!("no certificate to check: {problem}"))
     };
 
-    let signature = match (&input.jwt, presented) {
-        (_, Presented::Chain(_)) => Check::not_applicable(
+    let signature = match &input.jwt {
+        None => Check::not_applicable(
             CheckName::Signature,
             "a bare certificate chain carries no JWT signature".into(),
         ),
-        (Some(Ok(jwt)), _) => check_signature(jwt, leaf, input.chain_problem.as_deref()),
-        (Some(Err(reason)), _) => Check::fail(CheckName::Signature, reason.clone()),
-        (None, _) => unreachable!("a JWT input is always decoded"),
+        Some(Ok(jwt)) => check_signature(jwt, leaf, input.chain_problem.as_deref()),
+        Some(Err(reason)) => Check::fail(CheckName::Signature, reason.clone()),
     };
 
     let mut anchor_id = None;
