@@ -91,7 +91,8 @@ pub enum CheckName {
     /// `aud` is the destination's registration or token endpoint at its
     /// public URL.
     Audience,
-    /// `exp` is at most 5 minutes after `iat` and not past.
+    /// `exp` is at most 5 minutes after `iat` and not past, and `iat` is not
+    /// in the future.
     Lifetime,
     /// `jti` is present.
     TokenId,

@@ -13,6 +13,11 @@ use crate::decision::{Check, CheckName, DecisionContext};
 /// software statements and client assertions to 5 minutes.
 pub const MAX_JWT_LIFETIME_SECONDS: i64 = 300;
 
+/// How far `iat` may lie after the evaluation time, in seconds, to allow for
+/// clock skew between originator and destination. This is Hopscope's choice;
+/// UDAP sets no value.
+pub const MAX_IAT_SKEW_SECONDS: i64 = 60;
+
 /// The algorithms accepted in `alg`, in the order reasons list them.
 const ACCEPTED_ALGS: &str = "RS256, ES256, ES384 or EdDSA";
 
@@ -238,7 +243,7 @@ pub(crate) fn check_audience(claims: &Map<String, Value>, ctx: &DecisionContext)
 }
 
 /// Checks that `exp` is after `iat` by at most 5 minutes and not before the
-/// evaluation time. Both are NumericDate seconds since the Unix epoch.
+/// evaluation time, and that `iat` is not in the future beyond the skew. Both are NumericDate seconds since the Unix epoch.
 pub(crate) fn check_lifetime(claims: &Map<String, Value>, at: OffsetDateTime) -> Check {
     let fail = |reason: String| Check::fail(CheckName::Lifetime, reason);
     let Some(iat) = numeric_date(claims, "iat") else {
@@ -260,6 +265,13 @@ pub(crate) fn check_lifetime(claims: &Map<String, Value>, at: OffsetDateTime) ->
         ));
     }
     let at_seconds = at.unix_timestamp();
+    if iat > at_seconds + MAX_IAT_SKEW_SECONDS {
+        return fail(format!(
+            "iat {} is more than {MAX_IAT_SKEW_SECONDS} s after the evaluation time {}: the JWT claims to be issued in the future",
+            seconds_to_text(iat),
+            rfc3339(at)
+        ));
+    }
     if exp < at_seconds {
         return fail(format!(
             "exp {} is before the evaluation time {}: the JWT has expired",
@@ -465,6 +477,16 @@ mod tests {
                 "the JWT has expired",
             ),
             (json!({"iat": at, "exp": at}), false, "is not after iat"),
+            (
+                json!({"iat": at + 60, "exp": at + 120}),
+                true,
+                "is 60 s after iat",
+            ),
+            (
+                json!({"iat": at + 61, "exp": at + 120}),
+                false,
+                "issued in the future",
+            ),
             (json!({"exp": at}), false, "no numeric iat"),
         ];
         for (value, passes, reason) in cases {

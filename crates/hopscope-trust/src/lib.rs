@@ -27,7 +27,7 @@ pub use decision::{
 };
 pub use diff::TrustListChange;
 pub use error::{Error, Result};
-pub use jwt::MAX_JWT_LIFETIME_SECONDS;
+pub use jwt::{MAX_IAT_SKEW_SECONDS, MAX_JWT_LIFETIME_SECONDS};
 pub use list::{
     Anchor, AnchorSource, DeniedOriginator, DenyMatch, Entry, EntryKind, PinnedOriginator,
     TrustList,
