@@ -243,7 +243,8 @@ pub(crate) fn check_audience(claims: &Map<String, Value>, ctx: &DecisionContext)
 }
 
 /// Checks that `exp` is after `iat` by at most 5 minutes and not before the
-/// evaluation time, and that `iat` is not in the future beyond the skew. Both are NumericDate seconds since the Unix epoch.
+/// evaluation time, and that `iat` is not in the future beyond the skew.
+/// Both claims are NumericDate seconds since the Unix epoch.
 pub(crate) fn check_lifetime(claims: &Map<String, Value>, at: OffsetDateTime) -> Check {
     let fail = |reason: String| Check::fail(CheckName::Lifetime, reason);
     let Some(iat) = numeric_date(claims, "iat") else {
