@@ -12,7 +12,7 @@ ARTIFACTS := $(ROOT)/artifacts
 # What a Tauri 2 build, its GUI tests and the peer tools in tests need.
 APT_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libssl-dev \
 	libxdo-dev libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver \
-	imagemagick openssl curl
+	imagemagick openssl curl python3-venv
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
