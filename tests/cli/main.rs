@@ -6,3 +6,4 @@ mod contract;
 mod import;
 mod openssl;
 mod rotation;
+mod topology;

@@ -174,6 +174,19 @@ impl Env {
             .restore()
     }
 
+    /// Creates a directory with a workspace holding the demo network of
+    /// `hopscope demo`, copied from one made once per test process.
+    pub fn with_demo() -> Env {
+        static TEMPLATE: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
+        TEMPLATE
+            .get_or_init(|| {
+                let env = Env::new();
+                env.ok(&["demo"]);
+                env.snapshot()
+            })
+            .restore()
+    }
+
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
@@ -237,6 +250,34 @@ impl Env {
         let outcome = self.ok(args);
         serde_json::from_str(&outcome.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{outcome}"))
+    }
+
+    /// Runs `hopscope ARGS`, which must fail, and returns the outcome. Asserts
+    /// exit status `exit` (1 for an error, 2 for a usage error) and an error
+    /// line on stderr containing each of `message`. For status 1, stderr must
+    /// be that one line. No secret may reach stderr, and the workspace file
+    /// must be byte-for-byte unchanged.
+    pub fn assert_rejected(&self, args: &[&str], exit: i32, message: &[&str]) -> Run {
+        let before = sha256_file(&self.workspace());
+        let outcome = self.run(args);
+
+        assert_eq!(outcome.code(), Some(exit), "expected exit status {exit}\n{outcome}");
+        let prefix = if exit == 1 { "hopscope: error: " } else { "error: " };
+        let error_line = outcome.stderr.lines().find(|line| line.starts_with(prefix));
+        assert!(error_line.is_some(), "expected a line on stderr starting with `{prefix}`\n{outcome}");
+        // clap prints the usage and a hint after a usage error, so the
+        // one-line rule applies to exit status 1 only.
+        if exit == 1 {
+            assert_eq!(outcome.stderr.lines().count(), 1, "expected exactly one line on stderr\n{outcome}");
+        }
+        let error_line = error_line.unwrap_or_default();
+        for part in message {
+            assert!(error_line.contains(part), "expected the error to contain {part:?}\n{outcome}");
+        }
+        assert!(!outcome.stderr.contains(PASSPHRASE), "the workspace passphrase must not reach stderr\n{outcome}");
+        assert!(!outcome.stderr.contains("PRIVATE KEY"), "no key material may reach stderr\n{outcome}");
+        assert_eq!(sha256_file(&self.workspace()), before, "the failed command must leave {WORKSPACE_FILE} unchanged\n{outcome}");
+        outcome
     }
 
     /// Runs `openssl ARGS` in this directory.
@@ -331,4 +372,49 @@ pub fn pem_blocks(text: &str) -> Vec<(String, String)> {
         }
     }
     blocks
+}
+
+/// Returns the path of the script the hopscope-trust tests sign UDAP client
+/// assertions with. `pyjwt_sign.py KEY_PEM CHAIN_PEM ISS AUD` prints a
+/// compact JWT signed by PyJWT, with `iss` = `sub` = ISS, `aud` = AUD,
+/// `exp` = `iat` + 300, a random `jti` and the chain in `x5c`.
+pub fn pyjwt_sign_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/hopscope-trust/tests/pyjwt_sign.py")
+}
+
+/// Returns the python of the virtualenv `<target_dir>/pyenv` with PyJWT and
+/// cryptography, creating it with pip on first use. The hopscope-trust
+/// tests create and use the same virtualenv with the same ready marker, so
+/// one of them installs it for both. Panics naming the cause when python3,
+/// its venv module or PyPI is missing.
+pub fn pyjwt_python(target_dir: &Path) -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(|| set_up_pyjwt_virtualenv(target_dir)).clone()
+}
+
+fn set_up_pyjwt_virtualenv(target_dir: &Path) -> PathBuf {
+    let venv = target_dir.join("pyenv");
+    let python = venv.join("bin").join("python");
+    // Written last, so a run interrupted during pip install starts over.
+    let ready = venv.join(".hopscope-ready");
+    if ready.exists() && python.exists() {
+        return python;
+    }
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).unwrap_or_else(|e| panic!("cannot remove {}: {e}", venv.display()));
+    }
+
+    let mut command = Command::new("python3");
+    command.args(["-m", "venv"]).arg(&venv);
+    let created = run(command);
+    assert!(created.success(), "creating the virtualenv failed; on Debian install the python3-venv package\n{created}");
+
+    let mut command = Command::new(&python);
+    command
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args(["pyjwt>=2.8,<3", "cryptography>=41"]);
+    let installed = run(command);
+    assert!(installed.success(), "pip could not install pyjwt and cryptography; check that PyPI is reachable\n{installed}");
+    std::fs::write(&ready, "").unwrap_or_else(|e| panic!("cannot write {}: {e}", ready.display()));
+    python
 }
