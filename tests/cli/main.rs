@@ -7,3 +7,4 @@ mod import;
 mod openssl;
 mod rotation;
 mod topology;
+mod trust;

@@ -348,6 +348,24 @@ mistake_table! {
     },
 }
 
+#[test]
+fn nested_public_url_found() {
+    let env = hand_built().restore();
+    let nested = "https://fhir.gw.test/a-corp/metadata";
+    env.ok(&[
+        "destination", "add", "n-corp", "--public-url", nested, "--private-url", "https://a-corp.internal.test:9443/n",
+        "--endpoint-cert", "a-corp-private", "--signing-cert", "a-corp-signing",
+    ]);
+    env.ok(&["route", "add", "n-corp", "--via", "gw"]);
+
+    // The gateway routes on host and path prefix, so requests for a-corp's
+    // own /metadata would match n-corp as well.
+    let (outcome, findings) = check_json(&env);
+    assert_eq!(outcome.code(), Some(1), "a public URL below another destination's public URL should be a finding\n{outcome}");
+    let named_nested = as_array(&findings, "topology check --json").iter().any(|f| f["element"] == "n-corp" && f["value"] == nested);
+    assert!(named_nested, "a finding should name n-corp and its public URL {nested}\n{outcome}");
+}
+
 /// Topology commands that must fail: each runs in a fresh copy of the
 /// hand-built topology and must exit 1 with one stderr line naming the
 /// value, leaving the workspace file unchanged.
