@@ -1,0 +1,265 @@
+//! Body wrappers that stream: request and response bodies are measured and
+//! hashed as their frames pass, never buffered whole.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll};
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::combinators::UnsyncBoxBody;
+use sha2::{Digest, Sha256};
+
+use crate::record::{BodyRecord, ExchangeRecord, RecordSink};
+
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Body type of every request sent upstream and every response sent to a
+/// client.
+pub type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// Running size and SHA-256 of a body.
+#[derive(Clone, Default)]
+pub(crate) struct BodyMeter {
+    size: u64,
+    hasher: Sha256,
+    complete: bool,
+}
+
+impl BodyMeter {
+    fn update(&mut self, data: &[u8]) {
+        self.size += data.len() as u64;
+        self.hasher.update(data);
+    }
+
+    pub(crate) fn record(&self) -> BodyRecord {
+        BodyRecord {
+            size: self.size,
+            sha256: self
+                .complete
+                .then(|| hex::encode(self.hasher.clone().finalize())),
+            complete: self.complete,
+        }
+    }
+}
+
+/// Request body on its way upstream. The meter is shared because the record
+/// is written when the response ends, by the response body.
+pub(crate) struct MeteredBody<B> {
+    inner: B,
+    meter: Arc<Mutex<BodyMeter>>,
+}
+
+impl<B> MeteredBody<B> {
+    pub(crate) fn new(inner: B) -> (Self, Arc<Mutex<BodyMeter>>) {
+        let meter = Arc::new(Mutex::new(BodyMeter::default()));
+        (
+            Self {
+                inner,
+                meter: meter.clone(),
+            },
+            meter,
+        )
+    }
+}
+
+impl<B> Body for MeteredBody<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let polled = ready!(Pin::new(&mut self.inner).poll_frame(cx));
+        let end = self.inner.is_end_stream();
+        let mut meter = self.meter.lock().unwrap_or_else(|e| e.into_inner());
+        match polled {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    meter.update(data);
+                }
+                meter.complete |= end;
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Some(Err(error)) => Poll::Ready(Some(Err(error.into()))),
+            None => {
+                meter.complete = true;
+                Poll::Ready(None)
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A record waiting for its response body to end.
+pub(crate) struct PendingRecord {
+    pub(crate) record: ExchangeRecord,
+    pub(crate) sink: Option<RecordSink>,
+    pub(crate) started: Instant,
+    /// Meter of the request body, when it was forwarded.
+    pub(crate) request_meter: Option<Arc<Mutex<BodyMeter>>>,
+}
+
+impl PendingRecord {
+    /// Completes the record with the body and timing figures, logs the
+    /// exchange and sends the record.
+    pub(crate) fn finish(mut self, response_body: BodyRecord, error: Option<String>) {
+        if let Some(meter) = &self.request_meter {
+            self.record.request.body = meter.lock().unwrap_or_else(|e| e.into_inner()).record();
+        }
+        if let Some(response) = self.record.response.as_mut() {
+            response.body = response_body;
+        }
+        if self.record.error.is_none() {
+            self.record.error = error;
+        }
+        self.record.timings.total_ms = millis(self.started.elapsed());
+
+        let record = &self.record;
+        let status = record.response.as_ref().map(|r| r.status);
+        match &record.error {
+            Some(error) => tracing::warn!(
+                exchange = %record.exchange_id, hop = %record.hop, status, error = %error,
+                total_ms = record.timings.total_ms, "exchange failed"
+            ),
+            None => tracing::debug!(
+                exchange = %record.exchange_id, hop = %record.hop, status,
+                total_ms = record.timings.total_ms, "exchange completed"
+            ),
+        }
+        if let Some(sink) = self.sink.take() {
+            sink.send(self.record);
+        }
+    }
+}
+
+pub(crate) fn millis(duration: std::time::Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// Response body on its way to the client: hashes the bytes that pass,
+/// applies the tamper fault, and sends the record when the body ends or is
+/// dropped (a client that goes away leaves an incomplete record).
+pub(crate) struct RecordingBody {
+    inner: ProxyBody,
+    meter: BodyMeter,
+    tamper: bool,
+    pending: Option<PendingRecord>,
+}
+
+impl RecordingBody {
+    pub(crate) fn new(inner: ProxyBody, tamper: bool, pending: PendingRecord) -> Self {
+        Self {
+            inner,
+            meter: BodyMeter::default(),
+            tamper,
+            pending: Some(pending),
+        }
+    }
+
+    fn finish(&mut self, error: Option<String>) {
+        if let Some(pending) = self.pending.take() {
+            pending.finish(self.meter.record(), error);
+        }
+    }
+}
+
+impl Body for RecordingBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let polled = ready!(Pin::new(&mut self.inner).poll_frame(cx));
+        match polled {
+            Some(Ok(frame)) => {
+                let frame = match frame.into_data() {
+                    Ok(mut data) => {
+                        if self.tamper && !data.is_empty() {
+                            self.tamper = false;
+                            data = flip_first_byte(data);
+                        }
+                        self.meter.update(&data);
+                        Frame::data(data)
+                    }
+                    Err(frame) => frame,
+                };
+                if self.inner.is_end_stream() {
+                    self.meter.complete = true;
+                    self.finish(None);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Some(Err(error)) => {
+                self.finish(Some(format!("response body failed: {error}")));
+                Poll::Ready(Some(Err(error)))
+            }
+            None => {
+                self.meter.complete = true;
+                self.finish(None);
+                Poll::Ready(None)
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for RecordingBody {
+    fn drop(&mut self) {
+        if self.inner.is_end_stream() {
+            self.meter.complete = true;
+            self.finish(None);
+        } else {
+            self.finish(Some("client closed the connection before the response body ended".into()));
+        }
+    }
+}
+
+fn flip_first_byte(data: Bytes) -> Bytes {
+    let mut bytes = BytesMut::from(&data[..]);
+    bytes[0] ^= 0x01;
+    bytes.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{BodyExt, Full};
+
+    #[tokio::test]
+    async fn metered_body_hashes_what_passes() {
+        let (body, meter) = MeteredBody::new(Full::new(Bytes::from_static(b"hello")));
+        let collected = body.collect().await.unwrap().to_bytes();
+        assert_eq!(&collected[..], b"hello");
+        let record = meter.lock().unwrap().record();
+        assert_eq!(record.size, 5);
+        assert_eq!(record.sha256.unwrap(), hex::encode(Sha256::digest(b"hello")));
+    }
+
+    #[test]
+    fn flip_changes_one_bit_of_first_byte() {
+        assert_eq!(&flip_first_byte(Bytes::from_static(b"{}"))[..], b"z}");
+    }
+}
