@@ -391,21 +391,21 @@ bad_topology_table! {
     ),
     gateway_private_cert: (
         &["intermediary", "add", "gw2", "--kind", "inbound-gateway", "--listen", "https://gw2.test/", "--cert", "relay-private"],
-        &["\"relay-private\"", "private-endpoint", "needs a public-endpoint credential"]
+        &["\"relay-private\"", "private-endpoint", "must be a public-endpoint credential"]
     ),
     delegated_public_cert: (
         &["intermediary", "add", "relay2", "--kind", "delegated", "--listen", "https://relay2.test/", "--cert", "a-corp-public"],
-        &["\"a-corp-public\"", "public-endpoint", "needs a private-endpoint credential"]
+        &["\"a-corp-public\"", "public-endpoint", "must be a private-endpoint credential"]
     ),
     destination_public_endpoint_cert: (
         &["destination", "add", "h-corp", "--public-url", "https://fhir.gw.test/h-corp", "--private-url", "https://a-corp.internal.test:9443/h",
           "--endpoint-cert", "a-corp-public"],
-        &["\"a-corp-public\"", "public-endpoint", "needs a private-endpoint credential"]
+        &["\"a-corp-public\"", "public-endpoint", "must be a private-endpoint credential"]
     ),
     destination_private_signing_cert: (
         &["destination", "add", "h-corp", "--public-url", "https://fhir.gw.test/h-corp", "--private-url", "https://a-corp.internal.test:9443/h",
           "--signing-cert", "a-corp-private"],
-        &["\"a-corp-private\"", "private-endpoint", "needs a destination-signing credential"]
+        &["\"a-corp-private\"", "private-endpoint", "must be a destination-signing credential"]
     ),
     intermediary_unknown_kind: (
         &["intermediary", "add", "gw3", "--kind", "outbound", "--listen", "https://gw3.test/"],

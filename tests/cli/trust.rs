@@ -399,7 +399,7 @@ bad_trust_table! {
     deny_spki_bad_hex: (&["trust", "add", "d-corp", "--deny-spki", "not-hex"], 1, &["\"not-hex\"", "64 hex digits"]),
     deny_spki_short: (&["trust", "add", "d-corp", "--deny-spki", "abcd"], 1, &["\"abcd\"", "64 hex digits"]),
     check_chain_not_pem: (&["trust", "check", "d-corp", "--chain", "notes.txt"], 1, &["notes.txt", "no PEM block"]),
-    check_jwt_not_jwt: (&["trust", "check", "d-corp", "--jwt", "notes.txt"], 1, &["notes.txt", "dot-separated segments"]),
+    check_jwt_not_jwt: (&["trust", "check", "d-corp", "--jwt", "notes.txt"], 1, &["notes.txt", "dot-separated segment"]),
     // A bare chain proves nothing about who sent it, so a file given as
     // --jwt must be a JWT, or a script gating on exit 0 accepts any public
     // certificate chain.

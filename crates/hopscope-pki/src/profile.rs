@@ -112,6 +112,11 @@ impl FhirBaseUrl {
                 "the URL contains a user name or password; remove the part before \"@\"".into(),
             ));
         }
+        if let Some(query) = url.query() {
+            return Err(invalid(format!(
+                "the URL has a query \"?{query}\"; remove it, as FHIR base URLs have none"
+            )));
+        }
         if let Some(fragment) = url.fragment() {
             return Err(invalid(format!(
                 "the URL has a fragment \"#{fragment}\"; remove it, as FHIR base URLs have none"
@@ -189,7 +194,6 @@ mod tests {
             ("https://fhir.example.org:8443/r4/", "fhir.example.org"),
             ("https://10.1.2.3/fhir", "10.1.2.3"),
             ("https://[::1]:9443/fhir", "[::1]"),
-            ("https://fhir.example.org/r4?tenant=a", "fhir.example.org"),
         ];
         for (input, host) in cases {
             let url = FhirBaseUrl::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
@@ -223,6 +227,10 @@ mod tests {
             (
                 "x.test/r4",
                 r#"invalid FHIR base URL "x.test/r4": relative URL without a base; write an absolute https URL such as https://fhir.example.org/r4"#,
+            ),
+            (
+                "https://x.test/r4?x=1",
+                r#"invalid FHIR base URL "https://x.test/r4?x=1": the URL has a query "?x=1"; remove it, as FHIR base URLs have none"#,
             ),
             (
                 "https:///fhir",

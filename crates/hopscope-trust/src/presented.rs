@@ -34,9 +34,10 @@ impl Presented {
         }
         let segments: Vec<&str> = trimmed.split('.').collect();
         if segments.len() != 3 {
+            let count = segments.len();
+            let noun = if count == 1 { "segment" } else { "segments" };
             return Err(Error::UnrecognisedInput(format!(
-                "the text has {} dot-separated segments and no PEM block; a compact JWT has 3 (header.payload.signature)",
-                segments.len()
+                "the text has {count} dot-separated {noun} and no PEM block; a compact JWT has 3 (header.payload.signature)"
             )));
         }
         for (name, segment) in ["header", "payload"].iter().zip(&segments) {
@@ -148,7 +149,7 @@ mod tests {
     fn from_text_rejects() {
         let cases = [
             ("", "the text is empty"),
-            ("hello", "1 dot-separated segments"),
+            ("hello", "1 dot-separated segment and"),
             ("a.b", "2 dot-separated segments"),
             (".eyJ.sig", "header segment is empty"),
             ("eyJ+.eyJ.sig", "header segment contains '+'"),

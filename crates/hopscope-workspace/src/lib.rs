@@ -30,7 +30,7 @@ pub use error::{Error, Result};
 pub use model::*;
 pub use requests::*;
 pub use transfer::inspect_file;
-pub use hopscope_trust::{TrustDecision, TrustListChange};
+pub use hopscope_trust::{Presented, TrustDecision, TrustListChange};
 
 /// Meta key of the wrapped vault data key.
 const VAULT_META_KEY: &str = "vault_data_key";

@@ -203,7 +203,7 @@ pub struct Topology {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TopologyFinding {
     /// Stable code: `public-url-not-covered`, `private-url-not-covered`,
-    /// `listen-url-not-covered`, `duplicate-public-url`, `route-loop`,
+    /// `listen-url-not-covered`, `duplicate-public-url`, `nested-public-url`, `route-loop`,
     /// `route-missing`, `route-not-from-gateway`, `route-wrong-kind`,
     /// `certificate-expired`, `certificate-revoked`, `certificate-not-yet-valid`,
     /// `credential-missing`, `credential-wrong-role`.

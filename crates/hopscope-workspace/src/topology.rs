@@ -29,11 +29,19 @@ impl Workspace {
             )));
         }
         let endpoint = match &request.endpoint_credential {
-            Some(name) => Some(credential_with_role(&mut tx, name, Role::PrivateEndpoint).await?.id),
+            Some(name) => Some(
+                credential_with_role(&mut tx, name, Role::PrivateEndpoint, "the certificate serving a private URL (--endpoint-cert)")
+                    .await?
+                    .id,
+            ),
             None => None,
         };
         let signing = match &request.signing_credential {
-            Some(name) => Some(credential_with_role(&mut tx, name, Role::DestinationSigning).await?.id),
+            Some(name) => Some(
+                credential_with_role(&mut tx, name, Role::DestinationSigning, "a destination's signing certificate (--signing-cert)")
+                    .await?
+                    .id,
+            ),
             None => None,
         };
         topo::insert_destination(
@@ -76,12 +84,12 @@ impl Workspace {
         for (position, url) in urls.iter().enumerate() {
             topo::add_listen_url(&mut tx, id, position as i64, url.as_str()).await?;
         }
-        let expected_role = match request.kind {
-            IntermediaryKind::InboundGateway => Role::PublicEndpoint,
-            IntermediaryKind::Delegated => Role::PrivateEndpoint,
+        let (expected_role, purpose) = match request.kind {
+            IntermediaryKind::InboundGateway => (Role::PublicEndpoint, "an inbound gateway's certificate (--cert)"),
+            IntermediaryKind::Delegated => (Role::PrivateEndpoint, "a delegated intermediary's certificate (--cert)"),
         };
         for name in &request.credentials {
-            let credential = credential_with_role(&mut tx, name, expected_role).await?;
+            let credential = credential_with_role(&mut tx, name, expected_role, purpose).await?;
             topo::add_intermediary_credential(&mut tx, id, credential.id).await?;
         }
         let detail = format!("kind={} listen={}", request.kind.as_str(), request.listen_urls.join(","));
@@ -175,11 +183,16 @@ pub(crate) async fn destination_row(
 }
 
 /// Loads a credential and checks it has `role`.
-async fn credential_with_role(conn: &mut SqliteConnection, name: &str, role: Role) -> Result<CredentialRow> {
+async fn credential_with_role(
+    conn: &mut SqliteConnection,
+    name: &str,
+    role: Role,
+    purpose: &str,
+) -> Result<CredentialRow> {
     let credential = credential_row(conn, name).await?;
     if credential.role != role.as_str() {
         return Err(Error::Invalid(format!(
-            "credential \"{name}\" has the role {}, but this place needs a {role} credential",
+            "credential \"{name}\" has the role {}, but {purpose} must be a {role} credential",
             credential.role
         )));
     }

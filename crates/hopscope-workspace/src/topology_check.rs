@@ -68,6 +68,22 @@ fn findings(
             ));
         }
 
+        for other in &topology.destinations {
+            if other.name != d.name && is_nested_under(&d.public_url, &other.public_url) {
+                out.push(finding(
+                    "nested-public-url",
+                    "destination",
+                    &d.name,
+                    &d.public_url,
+                    format!(
+                        "the public URL {} of {} lies under the public URL {} of {}, so requests for one would route to the other",
+                        d.public_url, d.name, other.public_url, other.name
+                    ),
+                    "give each destination a public URL that is not a path below another's".into(),
+                ));
+            }
+        }
+
         match d.route.first() {
             None => out.push(finding(
                 "route-missing",
@@ -221,6 +237,22 @@ fn findings(
         ));
     }
     out
+}
+
+/// Tells whether `inner` is a path below `outer` on the same scheme, host and
+/// port, segment by segment (`/a-corp/metadata` is below `/a-corp`, `/a-corp2`
+/// is not). Equal URLs are reported as duplicates instead.
+fn is_nested_under(inner: &str, outer: &str) -> bool {
+    let (Ok(inner), Ok(outer)) = (FhirBaseUrl::parse(inner), FhirBaseUrl::parse(outer)) else { return false };
+    let (inner, outer) = (inner.as_url(), outer.as_url());
+    if inner.origin() != outer.origin() {
+        return false;
+    }
+    let segments = |url: &url::Url| -> Vec<String> {
+        url.path().split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()
+    };
+    let (inner, outer) = (segments(inner), segments(outer));
+    inner.len() > outer.len() && inner.starts_with(&outer)
 }
 
 fn finding(code: &str, element_kind: &str, element: &str, value: &str, message: String, fix: String) -> TopologyFinding {

@@ -217,17 +217,16 @@ impl Workspace {
     }
 
     /// Decides whether the destination trusts the originator that presented
-    /// `text` (a compact JWT or a PEM chain), at `at` or now. The workspace
-    /// must be unlocked, because its authorities sign the CRLs the decision
-    /// checks revocation against.
+    /// a JWT or a chain (see `Presented::from_text`), at `at` or now. The
+    /// workspace must be unlocked, because its authorities sign the CRLs the
+    /// decision checks revocation against.
     pub async fn trust_check(
         &self,
         destination: &str,
-        text: &str,
+        presented: &Presented,
         at: Option<time::OffsetDateTime>,
     ) -> Result<TrustDecision> {
         self.data_key()?;
-        let presented = Presented::from_text(text)?;
         let view = self.trust_list(destination).await?;
         let topology = self.topology().await?;
         let target = topology
@@ -248,7 +247,7 @@ impl Workspace {
             crls: self.current_crls().await?,
             trust_list_version: view.version,
         };
-        let decision = decide(&view.list, &presented, &context);
+        let decision = decide(&view.list, presented, &context);
         tracing::info!(destination, trusted = decision.trusted, version = view.version, "trust decision");
         Ok(decision)
     }

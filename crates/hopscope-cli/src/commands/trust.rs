@@ -1,9 +1,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use hopscope_workspace::trust::{TrustAddition, TrustExportFormat, TrustListView, TrustListVersion};
-use hopscope_workspace::{TrustDecision, TrustListChange};
+use hopscope_workspace::{Presented, TrustDecision, TrustListChange};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -80,18 +80,18 @@ pub async fn run(path: &Path, command: TrustCommand) -> Result<ExitCode> {
             );
         }
         TrustCommand::Check(args) => {
-            let file = args.jwt.as_deref().or(args.chain.as_deref()).expect("clap requires --jwt or --chain");
-            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let presented = read_presented(args.jwt.as_deref(), args.chain.as_deref())?;
             let at = args
                 .at
                 .as_deref()
                 .map(|t| {
-                    OffsetDateTime::parse(t, &Rfc3339)
-                        .with_context(|| format!("invalid --at \"{t}\"; write RFC 3339 such as 2027-01-31T12:00:00Z"))
+                    OffsetDateTime::parse(t, &Rfc3339).map_err(|e| {
+                        anyhow!("invalid --at \"{t}\" ({e}); write RFC 3339 such as 2027-01-31T12:00:00Z")
+                    })
                 })
                 .transpose()?;
             let workspace = open_unlocked(path).await?;
-            let decision = workspace.trust_check(&args.destination, &text, at).await?;
+            let decision = workspace.trust_check(&args.destination, &presented, at).await?;
             if args.json {
                 output::json(&decision)?;
             } else {
@@ -112,11 +112,39 @@ pub async fn run(path: &Path, command: TrustCommand) -> Result<ExitCode> {
         }
         TrustCommand::Import(args) => {
             let bytes = read(&args.file)?;
-            let view = open(path).await?.trust_import(&args.destination, &bytes).await?;
+            let view = open(path)
+                .await?
+                .trust_import(&args.destination, &bytes)
+                .await
+                .with_context(|| format!("cannot import {}", args.file.display()))?;
             println!("trust list of {} is now version {}", view.destination, view.version);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads what the originator presented from the file given to `--jwt` or
+/// `--chain`, and rejects a file whose content is the other kind, so a
+/// script that checks a client assertion never passes on a bare chain.
+fn read_presented(jwt: Option<&Path>, chain: Option<&Path>) -> Result<Presented> {
+    let (file, want_jwt) = match (jwt, chain) {
+        (Some(file), _) => (file, true),
+        (None, Some(file)) => (file, false),
+        (None, None) => bail!("pass --jwt FILE or --chain FILE"),
+    };
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let presented = Presented::from_text(&text).with_context(|| format!("cannot read {}", file.display()))?;
+    match (&presented, want_jwt) {
+        (Presented::Jwt(_), true) | (Presented::Chain(_), false) => Ok(presented),
+        (Presented::Chain(_), true) => bail!(
+            "{} contains a certificate chain, not a JWT; pass it with --chain, or give --jwt the compact JWT",
+            file.display()
+        ),
+        (Presented::Jwt(_), false) => bail!(
+            "{} contains a JWT, not a PEM certificate chain; pass it with --jwt",
+            file.display()
+        ),
+    }
 }
 
 fn read(file: &Path) -> Result<Vec<u8>> {
