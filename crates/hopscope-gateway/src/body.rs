@@ -17,7 +17,7 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Body type of every request sent upstream and every response sent to a
 /// client.
-pub type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
+pub(crate) type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
 
 /// Running size and SHA-256 of a body.
 #[derive(Clone, Default)]
@@ -232,8 +232,45 @@ impl Drop for RecordingBody {
             self.meter.complete = true;
             self.finish(None);
         } else {
-            self.finish(Some("client closed the connection before the response body ended".into()));
+            self.finish(Some(
+                "client closed the connection before the response body ended".into(),
+            ));
         }
+    }
+}
+
+/// A body whose first bytes were already read: it yields them, then the
+/// rest, so the client gets the body unchanged.
+pub(crate) struct PrefixedBody {
+    prefix: Option<Bytes>,
+    rest: ProxyBody,
+}
+
+impl PrefixedBody {
+    pub(crate) fn new(prefix: Bytes, rest: ProxyBody) -> Self {
+        Self {
+            prefix: Some(prefix),
+            rest,
+        }
+    }
+}
+
+impl Body for PrefixedBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if let Some(prefix) = self.prefix.take() {
+            return Poll::Ready(Some(Ok(Frame::data(prefix))));
+        }
+        Pin::new(&mut self.rest).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.prefix.is_none() && self.rest.is_end_stream()
     }
 }
 
@@ -255,7 +292,20 @@ mod tests {
         assert_eq!(&collected[..], b"hello");
         let record = meter.lock().unwrap().record();
         assert_eq!(record.size, 5);
-        assert_eq!(record.sha256.unwrap(), hex::encode(Sha256::digest(b"hello")));
+        assert_eq!(
+            record.sha256.unwrap(),
+            hex::encode(Sha256::digest(b"hello"))
+        );
+    }
+
+    #[tokio::test]
+    async fn prefixed_body_yields_prefix_then_rest() {
+        let rest = Full::new(Bytes::from_static(b" world"))
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        let body = PrefixedBody::new(Bytes::from_static(b"hello"), rest);
+        let collected = body.collect().await.unwrap().to_bytes();
+        assert_eq!(&collected[..], b"hello world");
     }
 
     #[test]

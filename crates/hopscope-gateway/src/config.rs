@@ -1,5 +1,6 @@
-//! What a gateway runs: listeners with their certificates and routes, how it
-//! reaches next hops, and the limits that protect the operator's machine.
+//! Gateway configuration: listeners with their certificates and routes, the
+//! upstream connection settings, and the limits that protect the operator's
+//! machine.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -110,12 +111,12 @@ impl RouteConfig {
     }
 }
 
-/// How the gateway reaches next hops.
+/// Connection settings toward next hops.
 #[derive(Clone, Debug)]
 pub struct UpstreamConfig {
     /// Socket address of each next-hop host name. Names under `.test` are
-    /// resolved by the topology, so the gateway never asks DNS: a host missing
-    /// here cannot be reached (502).
+    /// resolved by the topology, so the gateway never queries DNS, and a
+    /// host missing here cannot be reached (502).
     pub addresses: HashMap<String, SocketAddr>,
     /// DER CA certificates that next-hop certificates must chain to. Neither
     /// the system store nor a built-in root list is used.
@@ -123,7 +124,7 @@ pub struct UpstreamConfig {
     /// Limit for the TCP connect plus the TLS handshake to a next hop.
     pub connect_timeout: Duration,
     /// Limit from sending a request to receiving the next hop's response
-    /// headers; past it the gateway answers 504.
+    /// headers. Past it the gateway responds 504.
     pub response_timeout: Duration,
     /// How long an idle upstream connection stays in the pool for reuse.
     pub pool_idle_timeout: Duration,
@@ -156,7 +157,7 @@ pub struct Limits {
     pub max_connections: usize,
     /// How long `shutdown` waits for open requests before closing the rest.
     pub shutdown_grace: Duration,
-    /// How long the `Hold` fault holds a request before the hop answers 504
+    /// How long the `Hold` fault keeps a request before the hop responds 504
     /// itself, unless the previous hop gives up first.
     pub hold_timeout: Duration,
 }

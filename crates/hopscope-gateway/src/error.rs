@@ -24,7 +24,11 @@ pub enum Error {
     InvalidTrustRoot { index: usize, reason: String },
 
     #[error("invalid next-hop URL {url} in route {route}: {reason}")]
-    InvalidUpstreamUrl { route: String, url: String, reason: String },
+    InvalidUpstreamUrl {
+        route: String,
+        url: String,
+        reason: String,
+    },
 
     #[error("failed to bind listener {hop} on {addr}: {source}; choose a free port or port 0")]
     Bind {

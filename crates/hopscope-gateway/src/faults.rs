@@ -16,13 +16,13 @@ use crate::error::{Error, Result};
 pub enum Fault {
     /// Waits this many milliseconds before forwarding the request.
     Delay { ms: u64 },
-    /// Never forwards: holds the request until the previous hop gives up,
-    /// or until `Limits::hold_timeout`, when this hop answers 504.
+    /// Never forwards: keeps the request until the previous hop gives up,
+    /// or until `Limits::hold_timeout`, when this hop responds 504.
     Hold,
-    /// Closes the client connection without answering (HTTP/2: resets the
+    /// Closes the client connection without a response (HTTP/2: resets the
     /// stream).
     Drop,
-    /// Answers this status with an `OperationOutcome` without forwarding.
+    /// Responds with this status and an `OperationOutcome` without forwarding.
     Status { code: u16 },
     /// Flips the lowest bit of the first byte of the response body while it
     /// streams; length and headers stay the same.
@@ -31,7 +31,7 @@ pub enum Fault {
     StripHeader { name: String },
     /// Replaces the `access_token` of a JSON token response with another
     /// token. Only this fault buffers a body, up to 1 MiB; larger or non-JSON
-    /// bodies pass unchanged and the record says so.
+    /// bodies pass unchanged and the record states it.
     ReplaceToken,
 }
 
@@ -130,7 +130,9 @@ impl FaultControl {
         if self.hops.contains(hop) {
             Ok(())
         } else {
-            Err(Error::UnknownHop { hop: hop.to_string() })
+            Err(Error::UnknownHop {
+                hop: hop.to_string(),
+            })
         }
     }
 
@@ -157,7 +159,10 @@ mod tests {
         let control = FaultControl::new(["int-one".to_string()]);
         control.set("int-one", Fault::Delay { ms: 5 }).unwrap();
         assert_eq!(control.get("int-one"), Some(Fault::Delay { ms: 5 }));
-        assert_eq!(control.clear("int-one").unwrap(), Some(Fault::Delay { ms: 5 }));
+        assert_eq!(
+            control.clear("int-one").unwrap(),
+            Some(Fault::Delay { ms: 5 })
+        );
         assert_eq!(control.get("int-one"), None);
     }
 
@@ -166,7 +171,12 @@ mod tests {
         let control = FaultControl::new(["int-one".to_string()]);
         assert!(control.set("int-one", Fault::Status { code: 99 }).is_err());
         assert!(control
-            .set("int-one", Fault::StripHeader { name: "bad name".into() })
+            .set(
+                "int-one",
+                Fault::StripHeader {
+                    name: "bad name".into()
+                }
+            )
             .is_err());
     }
 

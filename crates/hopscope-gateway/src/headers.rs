@@ -106,17 +106,32 @@ mod tests {
     #[test]
     fn hop_by_hop_headers_are_removed() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, x-private"));
+        headers.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, x-private"),
+        );
         headers.insert("x-private", HeaderValue::from_static("1"));
         headers.insert("keep-alive", HeaderValue::from_static("timeout=5"));
-        headers.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        headers.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
         headers.insert(header::TE, HeaderValue::from_static("trailers"));
         headers.insert(header::TRAILER, HeaderValue::from_static("x-checksum"));
         headers.insert(header::UPGRADE, HeaderValue::from_static("h2c"));
         headers.insert("proxy-connection", HeaderValue::from_static("keep-alive"));
-        headers.insert(header::PROXY_AUTHORIZATION, HeaderValue::from_static("Basic eA=="));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/fhir+json"));
+        headers.insert(
+            header::PROXY_AUTHORIZATION,
+            HeaderValue::from_static("Basic eA=="),
+        );
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/fhir+json"),
+        );
         headers.insert(header::VIA, HeaderValue::from_static("1.1 earlier"));
 
         remove_hop_by_hop(&mut headers);
@@ -130,9 +145,15 @@ mod tests {
     #[test]
     fn authorization_is_recorded_as_digest() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer secret-token"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer secret-token"),
+        );
         let recorded = record_headers(&headers);
-        let expected = format!("sha256:{}", hex::encode(Sha256::digest(b"Bearer secret-token")));
+        let expected = format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(b"Bearer secret-token"))
+        );
         assert_eq!(recorded, vec![("authorization".to_string(), expected)]);
     }
 
@@ -141,8 +162,16 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::VIA, HeaderValue::from_static("1.1 first"));
         append_via(&mut headers, Version::HTTP_2, "int-one");
-        append_forwarded(&mut headers, "127.0.0.1:5000".parse().unwrap(), "fhir.int-one.test");
-        let via: Vec<&str> = headers.get_all(header::VIA).iter().map(|v| v.to_str().unwrap()).collect();
+        append_forwarded(
+            &mut headers,
+            "127.0.0.1:5000".parse().unwrap(),
+            "fhir.int-one.test",
+        );
+        let via: Vec<&str> = headers
+            .get_all(header::VIA)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
         assert_eq!(via, ["1.1 first", "2 int-one"]);
         assert_eq!(
             headers[header::FORWARDED],

@@ -1,9 +1,9 @@
 //! The engine of Hopscope's embedded test gateway.
 //!
-//! A [`Gateway`] runs intermediaries of a FHIR exchange on loopback: each
-//! listener is one hop with TLS server certificates chosen by SNI, routes by
-//! host and path prefix to a next hop over verified TLS, and passes status,
-//! end-to-end headers and bodies through unchanged while streaming. Errors
+//! A [`Gateway`] runs intermediaries of a FHIR exchange on loopback. Each
+//! listener is one hop with TLS server certificates chosen by SNI. It routes
+//! by host and path prefix to a next hop over verified TLS, and passes
+//! status, end-to-end headers and bodies through unchanged while streaming. Errors
 //! of its own are answered with a FHIR `OperationOutcome` that names the hop.
 //! Faults are set per hop through [`FaultControl`], and every exchange
 //! produces an [`ExchangeRecord`] per hop on a bounded channel.
@@ -50,7 +50,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use body::ProxyBody;
 pub use config::{
     GatewayConfig, Limits, ListenerConfig, RouteConfig, ServerCertificate, UpstreamConfig,
     EXCHANGE_HEADER,
@@ -58,8 +57,7 @@ pub use config::{
 pub use error::{Error, Result};
 pub use faults::{Fault, FaultControl};
 pub use record::{
-    BodyRecord, ExchangeRecord, RecordSink, RequestRecord, ResponseRecord, Timings,
-    UpstreamRecord,
+    BodyRecord, ExchangeRecord, RecordSink, RequestRecord, ResponseRecord, Timings, UpstreamRecord,
 };
 pub use route::RouteRecord;
 pub use tls::{certificate_sha256, CertificateStore, TlsInfo};
@@ -90,13 +88,14 @@ impl Gateway {
 #[derive(Clone, Debug)]
 pub struct ListenerInfo {
     pub hop: String,
-    /// The bound address, with the real port when the configuration said 0.
+    /// The bound address, with the real port when the configuration gave port 0.
     pub local_addr: SocketAddr,
     pub certificates: CertificateStore,
 }
 
 /// A gateway that serves until [`RunningGateway::shutdown`]. Dropping it
-/// stops the listeners too, without waiting for open connections.
+/// also stops the listeners, but their open connections then drain in the
+/// background and nothing waits for them.
 pub struct RunningGateway {
     listeners: Vec<ListenerInfo>,
     faults: FaultControl,
@@ -123,17 +122,26 @@ impl RunningGateway {
     /// Replaces the certificate of `host` on every listener that serves it
     /// and returns how many listeners that was. New handshakes get the new
     /// certificate; open connections keep theirs.
-    pub fn replace_certificate(&self, host: &str, chain_pem: &str, key_pkcs8_der: &[u8]) -> Result<usize> {
+    pub fn replace_certificate(
+        &self,
+        host: &str,
+        chain_pem: &str,
+        key_pkcs8_der: &[u8],
+    ) -> Result<usize> {
         let serving: Vec<&ListenerInfo> = self
             .listeners
             .iter()
             .filter(|l| l.certificates.fingerprint(host).is_some())
             .collect();
         if serving.is_empty() {
-            return Err(Error::UnknownHost { host: host.to_string() });
+            return Err(Error::UnknownHost {
+                host: host.to_string(),
+            });
         }
         for listener in &serving {
-            listener.certificates.replace(host, chain_pem, key_pkcs8_der)?;
+            listener
+                .certificates
+                .replace(host, chain_pem, key_pkcs8_der)?;
         }
         Ok(serving.len())
     }
@@ -167,7 +175,9 @@ impl RunningGateway {
 
 async fn start(config: GatewayConfig, records: Option<RecordSink>) -> Result<RunningGateway> {
     config.validate()?;
-    if config.upstream.trust_roots.is_empty() && config.listeners.iter().any(|l| !l.routes.is_empty()) {
+    if config.upstream.trust_roots.is_empty()
+        && config.listeners.iter().any(|l| !l.routes.is_empty())
+    {
         return Err(Error::InvalidConfig(
             "no upstream trust roots; add the CA certificates that issue the next hops' certificates".into(),
         ));
@@ -199,11 +209,13 @@ async fn start(config: GatewayConfig, records: Option<RecordSink>) -> Result<Run
     let mut listeners = Vec::new();
     let mut tasks = Vec::new();
     for (listener, store, routes) in prepared {
-        let socket = TcpListener::bind(listener.bind).await.map_err(|source| Error::Bind {
-            hop: listener.hop.clone(),
-            addr: listener.bind,
-            source,
-        })?;
+        let socket = TcpListener::bind(listener.bind)
+            .await
+            .map_err(|source| Error::Bind {
+                hop: listener.hop.clone(),
+                addr: listener.bind,
+                source,
+            })?;
         let local_addr = socket.local_addr().map_err(|source| Error::Bind {
             hop: listener.hop.clone(),
             addr: listener.bind,

@@ -9,15 +9,15 @@ use serde_json::json;
 
 use crate::body::ProxyBody;
 
-/// Why the intermediary answers itself.
+/// Reason the intermediary responds itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum GatewayError {
     /// 404: no route matches the host and path.
     NoRoute,
     /// 502: the next hop cannot be reached, its TLS handshake fails, or it
-    /// answers something that is not HTTP.
+    /// returns something that is not HTTP.
     BadGateway,
-    /// 504: the next hop does not answer in time.
+    /// 504: the next hop does not respond in time.
     Timeout,
     /// 500: the gateway's own fault.
     Internal,
@@ -71,15 +71,20 @@ pub(crate) fn outcome_json(error: GatewayError, hop: &str, diagnostics: &str) ->
 
 /// Builds the response for `error` at `hop`, with an `application/fhir+json`
 /// `OperationOutcome` body.
-pub(crate) fn outcome_response(error: GatewayError, hop: &str, diagnostics: &str) -> Response<ProxyBody> {
+pub(crate) fn outcome_response(
+    error: GatewayError,
+    hop: &str,
+    diagnostics: &str,
+) -> Response<ProxyBody> {
     let body = Full::new(Bytes::from(outcome_json(error, hop, diagnostics)))
         .map_err(|never| match never {})
         .boxed_unsync();
     let mut response = Response::new(body);
     *response.status_mut() = error.status();
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/fhir+json"));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/fhir+json"),
+    );
     response
 }
 
@@ -93,7 +98,10 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["resourceType"], "OperationOutcome");
         assert_eq!(value["issue"][0]["code"], "timeout");
-        assert_eq!(value["issue"][0]["diagnostics"], "int-two: next hop timed out");
+        assert_eq!(
+            value["issue"][0]["diagnostics"],
+            "int-two: next hop timed out"
+        );
         assert_eq!(
             value["issue"][0]["details"]["text"],
             "intermediary int-two answered 504 Gateway Timeout"

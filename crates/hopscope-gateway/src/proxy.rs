@@ -12,10 +12,12 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use tracing::Instrument;
 
-use crate::body::{millis, MeteredBody, PendingRecord, ProxyBody, RecordingBody};
+use crate::body::{millis, MeteredBody, PendingRecord, PrefixedBody, ProxyBody, RecordingBody};
 use crate::config::{Limits, EXCHANGE_HEADER};
 use crate::faults::{Fault, FaultControl};
-use crate::headers::{append_forwarded, append_via, header_text, record_headers, remove_hop_by_hop};
+use crate::headers::{
+    append_forwarded, append_via, header_text, record_headers, remove_hop_by_hop,
+};
 use crate::outcome::{outcome_response, GatewayError};
 use crate::record::{ExchangeRecord, RecordSink, RequestRecord, ResponseRecord, UpstreamRecord};
 use crate::route::{Route, RouteTable};
@@ -27,7 +29,8 @@ const MAX_TOKEN_BODY: usize = 1024 * 1024;
 
 /// Token the replace-token fault puts in place of the destination's: an
 /// unsigned JWT (`alg: none`) that no destination should accept.
-const REPLACED_TOKEN: &str = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJob3BzY29wZS1yZXBsYWNlZCJ9.";
+const REPLACED_TOKEN: &str =
+    "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJob3BzY29wZS1yZXBsYWNlZCJ9.";
 
 /// Everything one listener (hop) needs to forward requests.
 pub(crate) struct HopContext {
@@ -47,7 +50,7 @@ pub(crate) struct ConnectionContext {
     pub(crate) tls: TlsInfo,
 }
 
-/// Returned to hyper to close the connection without answering.
+/// Error returned to hyper to close the connection without a response.
 #[derive(Debug, thiserror::Error)]
 #[error("connection dropped by the drop fault")]
 pub(crate) struct DropConnection;
@@ -116,7 +119,7 @@ impl Exchange {
         let path = request.uri().path().to_string();
         let Some(route) = self.hop.routes.find(&host, &path).cloned() else {
             let message = format!("no route matches host {host} and path {path}");
-            tracing::info!(host = %host, path = %path, "no route: answering 404");
+            tracing::info!(host = %host, path = %path, "no route: responding 404");
             return Ok(self.answer(GatewayError::NoRoute, message));
         };
         self.pending.record.route = Some(route.record());
@@ -169,25 +172,35 @@ impl Exchange {
             connection_reused: false,
         });
 
-        let sent = tokio::time::timeout(route.response_timeout, self.hop.client.request(upstream_request)).await;
+        let sent = tokio::time::timeout(
+            route.response_timeout,
+            self.hop.client.request(upstream_request),
+        )
+        .await;
         let response = match sent {
             Err(_) => {
                 let message = format!(
                     "next hop {url} did not answer within {} ms",
                     route.response_timeout.as_millis()
                 );
-                tracing::warn!(next_hop = %url, "next hop timed out: answering 504");
+                tracing::warn!(next_hop = %url, "next hop timed out: responding 504");
                 return Ok(self.answer(GatewayError::Timeout, message));
             }
             Ok(Err(error)) => {
                 return Ok(match classify(&error) {
                     UpstreamFailure::Timeout(message) => {
-                        tracing::warn!(next_hop = %url, error = %message, "next hop timed out: answering 504");
-                        self.answer(GatewayError::Timeout, format!("next hop {url} timed out: {message}"))
+                        tracing::warn!(next_hop = %url, error = %message, "next hop timed out: responding 504");
+                        self.answer(
+                            GatewayError::Timeout,
+                            format!("next hop {url} timed out: {message}"),
+                        )
                     }
                     UpstreamFailure::Unreachable(message) => {
-                        tracing::warn!(next_hop = %url, error = %message, "next hop failed: answering 502");
-                        self.answer(GatewayError::BadGateway, format!("next hop {url} failed: {message}"))
+                        tracing::warn!(next_hop = %url, error = %message, "next hop failed: responding 502");
+                        self.answer(
+                            GatewayError::BadGateway,
+                            format!("next hop {url} failed: {message}"),
+                        )
                     }
                 });
             }
@@ -286,12 +299,23 @@ impl Exchange {
 
     /// Buffers a token response and replaces its `access_token`. Bodies that
     /// are too large or not JSON objects with that member pass unchanged,
-    /// and the record's fault text says the fault did not apply.
+    /// and the record's fault text states that the fault did not apply. A body that
+    /// fails while buffering is replaced by an empty one.
     async fn replace_token(&mut self, headers: &mut http::HeaderMap, body: ProxyBody) -> ProxyBody {
         let collected = match collect_limited(body, MAX_TOKEN_BODY).await {
-            Ok(collected) => collected,
+            Ok(Collected::Whole(collected)) => collected,
+            Ok(Collected::TooLarge(prefix, rest)) => {
+                self.pending.record.fault = Some(format!(
+                    "replace the access token (not applied: the body exceeds {MAX_TOKEN_BODY} bytes)"
+                ));
+                return PrefixedBody::new(prefix, rest).boxed_unsync();
+            }
             Err(error) => {
-                self.pending.record.error = Some(format!("reading the token response failed: {error}"));
+                // NOTE: part of the body is already consumed, so the client
+                // gets an empty body; the record carries the reason.
+                headers.remove(header::CONTENT_LENGTH);
+                self.pending.record.error =
+                    Some(format!("reading the token response failed: {error}"));
                 return full_body(Bytes::new());
             }
         };
@@ -309,16 +333,18 @@ impl Exchange {
     }
 
     fn token_not_replaced(&mut self, body: Bytes, reason: &str) -> ProxyBody {
-        self.pending.record.fault = Some(format!("replace the access token (not applied: {reason})"));
+        self.pending.record.fault =
+            Some(format!("replace the access token (not applied: {reason})"));
         full_body(body)
     }
 
-    /// Answers with the gateway's own `OperationOutcome` and records it.
+    /// Responds with the gateway's own `OperationOutcome` and records it.
     fn answer(mut self, error: GatewayError, message: String) -> Response<ProxyBody> {
         let response = outcome_response(error, &self.hop.hop, &message);
         self.pending.record.error = Some(message);
         self.pending.record.timings.first_byte_ms = Some(millis(self.pending.started.elapsed()));
-        self.pending.record.response = Some(response_record(response.status(), response.headers(), true));
+        self.pending.record.response =
+            Some(response_record(response.status(), response.headers(), true));
         let (parts, body) = response.into_parts();
         let body = RecordingBody::new(body, false, self.pending).boxed_unsync();
         Response::from_parts(parts, body)
@@ -331,7 +357,11 @@ impl HopContext {
     }
 }
 
-fn response_record(status: StatusCode, headers: &http::HeaderMap, from_gateway: bool) -> ResponseRecord {
+fn response_record(
+    status: StatusCode,
+    headers: &http::HeaderMap,
+    from_gateway: bool,
+) -> ResponseRecord {
     ResponseRecord {
         status: status.as_u16(),
         from_gateway,
@@ -343,19 +373,27 @@ fn response_record(status: StatusCode, headers: &http::HeaderMap, from_gateway: 
     }
 }
 
-/// Reads a whole body of at most `limit` bytes.
-async fn collect_limited(mut body: ProxyBody, limit: usize) -> Result<Bytes, String> {
+/// A body read up to a limit.
+enum Collected {
+    Whole(Bytes),
+    /// The bytes read before the limit, and the unread rest.
+    TooLarge(Bytes, ProxyBody),
+}
+
+/// Reads a whole body of at most `limit` bytes, or stops at the limit and
+/// hands back what it read and the rest.
+async fn collect_limited(mut body: ProxyBody, limit: usize) -> Result<Collected, String> {
     let mut collected = bytes::BytesMut::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| e.to_string())?;
         if let Some(data) = frame.data_ref() {
-            if collected.len() + data.len() > limit {
-                return Err(format!("the body exceeds {limit} bytes"));
-            }
             collected.extend_from_slice(data);
+            if collected.len() > limit {
+                return Ok(Collected::TooLarge(collected.freeze(), body));
+            }
         }
     }
-    Ok(collected.freeze())
+    Ok(Collected::Whole(collected.freeze()))
 }
 
 fn box_hyper_error(error: hyper::Error) -> crate::body::BoxError {
@@ -363,7 +401,9 @@ fn box_hyper_error(error: hyper::Error) -> crate::body::BoxError {
 }
 
 fn full_body(bytes: Bytes) -> ProxyBody {
-    Full::new(bytes).map_err(|never| match never {}).boxed_unsync()
+    Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// Returns the host a request asked for, lowercase and without port: the
@@ -373,9 +413,7 @@ fn request_host<B>(request: &Request<B>, sni: Option<&str>) -> String {
         .uri()
         .host()
         .map(str::to_string)
-        .or_else(|| {
-            header_text(request.headers(), "host").map(|h| strip_port(&h).to_string())
-        })
+        .or_else(|| header_text(request.headers(), "host").map(|h| strip_port(&h).to_string()))
         .or_else(|| sni.map(str::to_string))
         .unwrap_or_default();
     authority.to_ascii_lowercase()
@@ -409,8 +447,8 @@ fn unix_millis() -> u64 {
 fn new_exchange_id() -> String {
     use ring::rand::SecureRandom;
     let mut bytes = [0u8; 16];
-    // ring's system random source only fails when the OS has none, and then
-    // TLS cannot work either; a time-based id still correlates the hops.
+    // ring's system random source fails only when the OS has none, and then
+    // TLS cannot work either. A time-based id still correlates the hops.
     if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
         bytes[..8].copy_from_slice(&unix_millis().to_be_bytes());
     }

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use crate::route::RouteRecord;
 use crate::tls::TlsInfo;
 
-/// What one hop saw of one exchange.
+/// Record of one exchange at one hop.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExchangeRecord {
     /// Value of the exchange header, equal on every hop of one exchange.
@@ -29,12 +29,12 @@ pub struct ExchangeRecord {
     /// The next hop, when the request was forwarded.
     pub upstream: Option<UpstreamRecord>,
     pub request: RequestRecord,
-    /// Absent when the hop dropped the connection without answering.
+    /// Absent when the hop dropped the connection without a response.
     pub response: Option<ResponseRecord>,
     pub timings: Timings,
     /// The fault applied to this exchange, described in words.
     pub fault: Option<String>,
-    /// Why the exchange failed at this hop, when it did.
+    /// Reason the exchange failed at this hop, when it did.
     pub error: Option<String>,
 }
 
@@ -135,8 +135,11 @@ impl RecordSink {
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             // Logs the first drop and then every 1000th, so a stalled
             // consumer does not flood the log.
-            if dropped == 1 || dropped % 1000 == 0 {
-                tracing::warn!(dropped, "exchange record dropped: the record channel is full or closed");
+            if dropped == 1 || dropped.is_multiple_of(1000) {
+                tracing::warn!(
+                    dropped,
+                    "exchange record dropped: the record channel is full or closed"
+                );
             }
         }
     }

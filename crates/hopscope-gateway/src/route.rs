@@ -48,7 +48,9 @@ impl Route {
             .parse()
             .map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))?;
         if uri.scheme_str() != Some("https") {
-            return Err(invalid("every hop uses TLS, so the URL must start with https://"));
+            return Err(invalid(
+                "every hop uses TLS, so the URL must start with https://",
+            ));
         }
         if uri.query().is_some() {
             return Err(invalid("a base URL takes no query; remove it"));
@@ -106,7 +108,11 @@ impl Route {
     pub(crate) fn record(&self) -> RouteRecord {
         RouteRecord {
             host: self.host.clone(),
-            path_prefix: if self.prefix.is_empty() { "/".into() } else { self.prefix.clone() },
+            path_prefix: if self.prefix.is_empty() {
+                "/".into()
+            } else {
+                self.prefix.clone()
+            },
             next_hop: self.next_hop.clone(),
         }
     }
@@ -145,7 +151,7 @@ impl RouteTable {
             .iter()
             .map(|c| Route::parse(c, upstream))
             .collect::<Result<Vec<_>>>()?;
-        routes.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        routes.sort_by_key(|route| std::cmp::Reverse(route.prefix.len()));
         Ok(Self { routes })
     }
 
@@ -165,17 +171,31 @@ mod tests {
 
     fn table() -> RouteTable {
         let mut upstream = UpstreamConfig::default();
-        upstream
-            .addresses
-            .insert("int-two.internal.test".into(), "127.0.0.1:9444".parse().unwrap());
-        upstream
-            .addresses
-            .insert("b-corp.internal.test".into(), "127.0.0.1:9445".parse().unwrap());
+        upstream.addresses.insert(
+            "int-two.internal.test".into(),
+            "127.0.0.1:9444".parse().unwrap(),
+        );
+        upstream.addresses.insert(
+            "b-corp.internal.test".into(),
+            "127.0.0.1:9445".parse().unwrap(),
+        );
         RouteTable::new(
             &[
-                RouteConfig::new("fhir.int-one.test", "/d-corp", "https://int-two.internal.test:9444/"),
-                RouteConfig::new("fhir.b-corp.test", "/r4/", "https://b-corp.internal.test:9445/fhir"),
-                RouteConfig::new("FHIR.int-one.test", "/d-corp/special", "https://b-corp.internal.test:9445/x/"),
+                RouteConfig::new(
+                    "fhir.int-one.test",
+                    "/d-corp",
+                    "https://int-two.internal.test:9444/",
+                ),
+                RouteConfig::new(
+                    "fhir.b-corp.test",
+                    "/r4/",
+                    "https://b-corp.internal.test:9445/fhir",
+                ),
+                RouteConfig::new(
+                    "FHIR.int-one.test",
+                    "/d-corp/special",
+                    "https://b-corp.internal.test:9445/x/",
+                ),
             ],
             &upstream,
         )
@@ -186,7 +206,9 @@ mod tests {
     fn prefix_maps_onto_base_path() {
         let table = table();
         let route = table.find("fhir.b-corp.test", "/r4/Patient/1").unwrap();
-        let uri = route.upstream_uri("/r4/Patient/1", Some("_format=json&a=%20b")).unwrap();
+        let uri = route
+            .upstream_uri("/r4/Patient/1", Some("_format=json&a=%20b"))
+            .unwrap();
         assert_eq!(
             uri.to_string(),
             "https://b-corp.internal.test:9445/fhir/Patient/1?_format=json&a=%20b"
@@ -207,7 +229,9 @@ mod tests {
     #[test]
     fn prefix_matches_whole_segments() {
         let table = table();
-        assert!(table.find("fhir.int-one.test", "/d-corpx/Patient").is_none());
+        assert!(table
+            .find("fhir.int-one.test", "/d-corpx/Patient")
+            .is_none());
         assert!(table.find("fhir.int-one.test", "/other").is_none());
         assert!(table.find("unknown.test", "/d-corp").is_none());
     }
@@ -215,8 +239,16 @@ mod tests {
     #[test]
     fn longest_prefix_wins() {
         let table = table();
-        let route = table.find("fhir.int-one.test", "/d-corp/special/1").unwrap();
-        assert_eq!(route.upstream_uri("/d-corp/special/1", None).unwrap().path(), "/x/1");
+        let route = table
+            .find("fhir.int-one.test", "/d-corp/special/1")
+            .unwrap();
+        assert_eq!(
+            route
+                .upstream_uri("/d-corp/special/1", None)
+                .unwrap()
+                .path(),
+            "/x/1"
+        );
     }
 
     #[test]
@@ -234,7 +266,10 @@ mod tests {
         upstream
             .addresses
             .insert("a.test".into(), "127.0.0.1:1".parse().unwrap());
-        let result = RouteTable::new(&[RouteConfig::new("a.test", "/", "http://a.test/")], &upstream);
+        let result = RouteTable::new(
+            &[RouteConfig::new("a.test", "/", "http://a.test/")],
+            &upstream,
+        );
         assert!(matches!(result, Err(Error::InvalidUpstreamUrl { .. })));
     }
 }

@@ -73,7 +73,7 @@ pub(crate) async fn run_listener(
     tracing::info!(hop = %hop.hop, "listener stopped");
 }
 
-/// Serves hyper's connection future until it ends, or asks it to finish its
+/// Serves hyper's connection future until it ends, or tells it to finish its
 /// open requests and close when `shutdown` changes.
 macro_rules! drive {
     ($connection:expr, $shutdown:expr) => {{
@@ -98,7 +98,9 @@ async fn serve_connection(
 ) {
     let limits = hop.limits.clone();
     let _ = tcp.set_nodelay(true);
-    let (tls, info) = match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(tcp)).await {
+    let (tls, info) = match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(tcp))
+        .await
+    {
         Err(_) => {
             tracing::warn!(
                 hop = %hop.hop, peer = %peer, timeout_ms = limits.header_read_timeout.as_millis() as u64,
@@ -116,7 +118,8 @@ async fn serve_connection(
     let http2 = info.alpn.as_deref() == Some("h2");
     let connection = Arc::new(ConnectionContext { peer, tls: info });
     let hop_name = hop.hop.clone();
-    let service = service_fn(move |request| proxy::handle(hop.clone(), connection.clone(), request));
+    let service =
+        service_fn(move |request| proxy::handle(hop.clone(), connection.clone(), request));
     let io = TokioIo::new(tls);
 
     let result = if http2 {
@@ -144,7 +147,12 @@ async fn serve_connection(
     }
 }
 
-fn log_connection_error(hop: &str, peer: SocketAddr, limits: &crate::config::Limits, error: &hyper::Error) {
+fn log_connection_error(
+    hop: &str,
+    peer: SocketAddr,
+    limits: &crate::config::Limits,
+    error: &hyper::Error,
+) {
     let dropped_by_fault = std::error::Error::source(error)
         .map(|source| source.is::<DropConnection>())
         .unwrap_or(false);

@@ -22,8 +22,8 @@ use crate::error::{Error, Result};
 /// ALPN protocols offered to clients, HTTP/2 first.
 const SERVER_ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
 
-/// The crypto provider of every TLS session, client and server: ring, as in
-/// the rest of the workspace.
+/// Returns the crypto provider of every TLS session, client and server:
+/// ring, as in the rest of the workspace.
 // NOTE: rustls 0.23.48 deprecates ring's default_provider because ring has
 // no post-quantum key exchange; the workspace standardises on ring anyway.
 #[allow(deprecated)]
@@ -50,8 +50,12 @@ pub(crate) struct ServingCertificate {
 /// connections already established keep theirs.
 #[derive(Clone, Debug, Default)]
 pub struct CertificateStore {
-    entries: Arc<RwLock<Arc<HashMap<String, Arc<ServingCertificate>>>>>,
+    entries: Arc<RwLock<Arc<CertificateMap>>>,
 }
+
+/// Certificates by lowercase host name. The map is replaced whole, never
+/// changed in place, so a handshake reads one consistent snapshot.
+type CertificateMap = HashMap<String, Arc<ServingCertificate>>;
 
 impl CertificateStore {
     /// Builds a store from configured certificates, checking each key
@@ -96,8 +100,11 @@ impl CertificateStore {
             .map(|c| c.leaf_sha256.clone())
     }
 
-    fn snapshot(&self) -> Arc<HashMap<String, Arc<ServingCertificate>>> {
-        self.entries.read().unwrap_or_else(|e| e.into_inner()).clone()
+    fn snapshot(&self) -> Arc<CertificateMap> {
+        self.entries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Chooses the certificate for an SNI host name, falling back to the only
@@ -116,7 +123,8 @@ impl CertificateStore {
 
 impl ResolvesServerCert for CertificateStore {
     fn resolve(&self, client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.select(client_hello.server_name()).map(|c| c.key.clone())
+        self.select(client_hello.server_name())
+            .map(|c| c.key.clone())
     }
 }
 
@@ -231,11 +239,8 @@ impl TlsAcceptor {
             .into_stream(Arc::new(config))
             .await
             .map_err(AcceptError::Handshake)?;
-        let info = TlsInfo::from_connection(
-            stream.get_ref().1,
-            sni,
-            Some(serving.leaf_sha256.clone()),
-        );
+        let info =
+            TlsInfo::from_connection(stream.get_ref().1, sni, Some(serving.leaf_sha256.clone()));
         Ok((stream, info))
     }
 }

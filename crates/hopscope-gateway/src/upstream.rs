@@ -154,7 +154,7 @@ impl tower_service::Service<Uri> for UpstreamConnector {
     }
 }
 
-/// Why a connection to a next hop failed.
+/// Failure to connect to a next hop.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ConnectError {
     #[error("no address is configured for next-hop host {0}; add it to the upstream address map")]
@@ -198,7 +198,7 @@ impl UpstreamConnection {
     }
 }
 
-/// A TLS connection to a next hop, as hyper's pool sees it.
+/// A TLS connection to a next hop, in the form hyper's pool uses.
 pub(crate) struct UpstreamStream {
     io: TokioIo<TlsStream<TcpStream>>,
     info: UpstreamConnection,
@@ -250,7 +250,7 @@ impl hyper::rt::Write for UpstreamStream {
     }
 }
 
-/// How a failed upstream request is answered.
+/// Status class for a failed upstream request.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum UpstreamFailure {
     /// 504.

@@ -8,26 +8,39 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::destination::{fixed_body, ACCESS_TOKEN, PATIENT_SIGNATURE};
-use common::{collect_records, curl, reqwest_client, sha256_hex, start_chain, tls_connect, ChainOptions};
+use common::{
+    collect_records, curl, reqwest_client, sha256_hex, start_chain, tls_connect, ChainOptions,
+};
 use hopscope_gateway::{Fault, Limits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn diagnostics(body: &[u8]) -> String {
     let value: serde_json::Value = serde_json::from_slice(body).expect("body is JSON");
     assert_eq!(value["resourceType"], "OperationOutcome");
-    value["issue"][0]["diagnostics"].as_str().unwrap_or_default().to_string()
+    value["issue"][0]["diagnostics"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delay_fault_delays_and_is_recorded() {
     let mut chain = start_chain(ChainOptions::default()).await;
-    chain.int_one.faults().set("int-one", Fault::Delay { ms: 400 }).unwrap();
+    chain
+        .int_one
+        .faults()
+        .set("int-one", Fault::Delay { ms: 400 })
+        .unwrap();
 
     let started = Instant::now();
     let result = curl(&chain, "/d-corp/Patient/1", &[]).await;
 
     assert_eq!(result.status, 200);
-    assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(result.body, fixed_body("Patient/1"));
     let records = collect_records(&mut chain.records, 1).await;
     assert_eq!(records[0].fault.as_deref(), Some("delay 400 ms"));
@@ -36,19 +49,36 @@ async fn delay_fault_delays_and_is_recorded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_fault_answers_status() {
-    let chain = start_chain(ChainOptions { two_hops: true, ..Default::default() }).await;
-    chain.int_two.as_ref().unwrap().faults().set("int-two", Fault::Status { code: 503 }).unwrap();
+    let chain = start_chain(ChainOptions {
+        two_hops: true,
+        ..Default::default()
+    })
+    .await;
+    chain
+        .int_two
+        .as_ref()
+        .unwrap()
+        .faults()
+        .set("int-two", Fault::Status { code: 503 })
+        .unwrap();
 
     let result = curl(&chain, "/d-corp/Patient/1", &[]).await;
 
     assert_eq!(result.status, 503);
-    assert_eq!(diagnostics(&result.body), "int-two: status 503 set by the status fault");
+    assert_eq!(
+        diagnostics(&result.body),
+        "int-two: status 503 set by the status fault"
+    );
     chain.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drop_fault_closes_connection() {
-    let chain = start_chain(ChainOptions { two_hops: true, ..Default::default() }).await;
+    let chain = start_chain(ChainOptions {
+        two_hops: true,
+        ..Default::default()
+    })
+    .await;
     let int_two = chain.int_two.as_ref().unwrap();
     int_two.faults().set("int-two", Fault::Drop).unwrap();
 
@@ -61,7 +91,10 @@ async fn drop_fault_closes_connection() {
     chain.int_one.faults().set("int-one", Fault::Drop).unwrap();
     let client = reqwest_client(&chain, false);
     let error = client.get(chain.url("/d-corp/Patient/1")).send().await;
-    assert!(error.is_err(), "the client sees a closed connection: {error:?}");
+    assert!(
+        error.is_err(),
+        "the client sees a closed connection: {error:?}"
+    );
     chain.shutdown().await;
 }
 
@@ -73,13 +106,23 @@ async fn hold_fault_times_out_previous_hop() {
         ..Default::default()
     })
     .await;
-    chain.int_two.as_ref().unwrap().faults().set("int-two", Fault::Hold).unwrap();
+    chain
+        .int_two
+        .as_ref()
+        .unwrap()
+        .faults()
+        .set("int-two", Fault::Hold)
+        .unwrap();
 
     let started = Instant::now();
     let result = curl(&chain, "/d-corp/Patient/1", &[]).await;
 
     assert_eq!(result.status, 504);
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     let text = diagnostics(&result.body);
     assert!(text.starts_with("int-one: next hop"), "{text}");
     chain.shutdown().await;
@@ -87,19 +130,38 @@ async fn hold_fault_times_out_previous_hop() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tamper_fault_flips_one_byte() {
-    let mut chain = start_chain(ChainOptions { two_hops: true, ..Default::default() }).await;
-    chain.int_one.faults().set("int-one", Fault::TamperBody).unwrap();
+    let mut chain = start_chain(ChainOptions {
+        two_hops: true,
+        ..Default::default()
+    })
+    .await;
+    chain
+        .int_one
+        .faults()
+        .set("int-one", Fault::TamperBody)
+        .unwrap();
 
     let result = curl(&chain, "/d-corp/Patient/1", &[]).await;
 
     let original = fixed_body("Patient/1");
     assert_eq!(result.status, 200);
     assert_eq!(result.body.len(), original.len());
-    let differing: Vec<usize> = (0..original.len()).filter(|&i| result.body[i] != original[i]).collect();
+    let differing: Vec<usize> = (0..original.len())
+        .filter(|&i| result.body[i] != original[i])
+        .collect();
     assert_eq!(differing, [0]);
     let records = collect_records(&mut chain.records, 2).await;
     let hash = |hop: &str| {
-        records.iter().find(|r| r.hop == hop).unwrap().response.as_ref().unwrap().body.sha256.clone()
+        records
+            .iter()
+            .find(|r| r.hop == hop)
+            .unwrap()
+            .response
+            .as_ref()
+            .unwrap()
+            .body
+            .sha256
+            .clone()
     };
     assert_eq!(hash("int-two"), Some(sha256_hex(&original)));
     assert_eq!(hash("int-one"), Some(sha256_hex(&result.body)));
@@ -111,25 +173,48 @@ async fn strip_header_fault_removes_header() {
     let chain = start_chain(ChainOptions::default()).await;
 
     let before = curl(&chain, "/d-corp/Patient/1", &[]).await;
-    assert!(before.headers.contains(PATIENT_SIGNATURE), "{}", before.headers);
+    assert!(
+        before.headers.contains(PATIENT_SIGNATURE),
+        "{}",
+        before.headers
+    );
 
     chain
         .int_one
         .faults()
-        .set("int-one", Fault::StripHeader { name: "Signature".into() })
+        .set(
+            "int-one",
+            Fault::StripHeader {
+                name: "Signature".into(),
+            },
+        )
         .unwrap();
     let after = curl(&chain, "/d-corp/Patient/1", &[]).await;
 
     assert_eq!(after.status, 200);
-    assert!(!after.headers.to_ascii_lowercase().contains("\nsignature:"), "{}", after.headers);
-    assert!(after.headers.to_ascii_lowercase().contains("signature-input:"), "other headers stay");
+    assert!(
+        !after.headers.to_ascii_lowercase().contains("\nsignature:"),
+        "{}",
+        after.headers
+    );
+    assert!(
+        after
+            .headers
+            .to_ascii_lowercase()
+            .contains("signature-input:"),
+        "other headers stay"
+    );
     assert_eq!(after.body, fixed_body("Patient/1"));
     chain.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replace_token_fault_and_clear() {
-    let chain = start_chain(ChainOptions { two_hops: true, ..Default::default() }).await;
+    let chain = start_chain(ChainOptions {
+        two_hops: true,
+        ..Default::default()
+    })
+    .await;
     let faults = chain.int_one.faults();
 
     faults.set("int-one", Fault::ReplaceToken).unwrap();
@@ -141,6 +226,14 @@ async fn replace_token_fault_and_clear() {
     assert_eq!(value["token_type"], "Bearer");
     assert_eq!(value["expires_in"], 300);
 
+    let large = curl(&chain, "/d-corp/large", &[]).await;
+    assert_eq!(large.status, 200);
+    assert_eq!(
+        sha256_hex(&large.body),
+        common::destination::large_body_sha256(),
+        "a body over the buffering limit passes unchanged"
+    );
+
     assert_eq!(faults.clear("int-one").unwrap(), Some(Fault::ReplaceToken));
     let unchanged = curl(&chain, "/d-corp/token", &[]).await;
     assert_eq!(unchanged.body, fixed_body("token"));
@@ -150,28 +243,44 @@ async fn replace_token_fault_and_clear() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_headers_time_out() {
     let chain = start_chain(ChainOptions {
-        limits: Limits { header_read_timeout: Duration::from_millis(500), ..common::test_limits() },
+        limits: Limits {
+            header_read_timeout: Duration::from_millis(500),
+            ..common::test_limits()
+        },
         ..Default::default()
     })
     .await;
 
     let (_, mut stream) = tls_connect(&chain.pki, chain.public_addr(), common::PUBLIC_HOST).await;
-    stream.write_all(b"GET /d-corp/Patient/1 HTTP/1.1\r\nHost: fhir.int-one.test\r\n").await.unwrap();
+    stream
+        .write_all(b"GET /d-corp/Patient/1 HTTP/1.1\r\nHost: fhir.int-one.test\r\n")
+        .await
+        .unwrap();
     let started = Instant::now();
     let mut answer = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
 
     assert!(read.is_ok(), "the gateway closed the connection");
-    assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
     let text = String::from_utf8_lossy(&answer);
-    assert!(answer.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        answer.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
     chain.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_headers_get_431() {
     let chain = start_chain(ChainOptions {
-        limits: Limits { max_header_bytes: 8192, ..common::test_limits() },
+        limits: Limits {
+            max_header_bytes: 8192,
+            ..common::test_limits()
+        },
         ..Default::default()
     })
     .await;
@@ -180,7 +289,12 @@ async fn oversized_headers_get_431() {
     let result = curl(&chain, "/d-corp/Patient/1", &["--http1.1", "-H", &big]).await;
     assert_eq!(result.status, 431);
 
-    let small = curl(&chain, "/d-corp/Patient/1", &["--http1.1", "-H", "X-Small: 1"]).await;
+    let small = curl(
+        &chain,
+        "/d-corp/Patient/1",
+        &["--http1.1", "-H", "X-Small: 1"],
+    )
+    .await;
     assert_eq!(small.status, 200);
     chain.shutdown().await;
 }
@@ -188,14 +302,20 @@ async fn oversized_headers_get_431() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_limit_rejects_excess() {
     let chain = start_chain(ChainOptions {
-        limits: Limits { max_connections: 1, ..common::test_limits() },
+        limits: Limits {
+            max_connections: 1,
+            ..common::test_limits()
+        },
         ..Default::default()
     })
     .await;
     let (_, held) = tls_connect(&chain.pki, chain.public_addr(), common::PUBLIC_HOST).await;
 
     let rejected = curl(&chain, "/d-corp/Patient/1", &[]).await;
-    assert_eq!(rejected.status, 0, "second connection closed before any response");
+    assert_eq!(
+        rejected.status, 0,
+        "second connection closed before any response"
+    );
 
     drop(held);
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -208,7 +328,8 @@ async fn connection_limit_rejects_excess() {
 async fn rotation_under_load_no_failed_request() {
     let chain = Arc::new(start_chain(ChainOptions::default()).await);
     let old_sha = chain.public_leaf.sha256();
-    let (seen_before, kept_open) = tls_connect(&chain.pki, chain.public_addr(), common::PUBLIC_HOST).await;
+    let (seen_before, kept_open) =
+        tls_connect(&chain.pki, chain.public_addr(), common::PUBLIC_HOST).await;
     assert_eq!(seen_before, old_sha);
 
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -216,18 +337,30 @@ async fn rotation_under_load_no_failed_request() {
     let failed = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
     for worker in 0..4 {
-        let (chain, stop, succeeded, failed) = (chain.clone(), stop.clone(), succeeded.clone(), failed.clone());
+        let (chain, stop, succeeded, failed) = (
+            chain.clone(),
+            stop.clone(),
+            succeeded.clone(),
+            failed.clone(),
+        );
         workers.push(tokio::spawn(async move {
             // Even workers reuse one keep-alive connection; odd workers open
             // a new connection, and so a new handshake, per request.
             let shared = reqwest_client(&chain, worker % 4 == 2);
             let started = Instant::now();
             while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(20) {
-                let client = if worker % 2 == 0 { shared.clone() } else { reqwest_client(&chain, false) };
+                let client = if worker % 2 == 0 {
+                    shared.clone()
+                } else {
+                    reqwest_client(&chain, false)
+                };
                 match client.get(chain.url("/d-corp/Patient/1")).send().await {
                     Ok(response) if response.status() == 200 => {
                         let body = response.bytes().await;
-                        if body.map(|b| b[..] == fixed_body("Patient/1")[..]).unwrap_or(false) {
+                        if body
+                            .map(|b| b[..] == fixed_body("Patient/1")[..])
+                            .unwrap_or(false)
+                        {
                             succeeded.fetch_add(1, Ordering::Relaxed);
                         } else {
                             failed.fetch_add(1, Ordering::Relaxed);
@@ -255,12 +388,24 @@ async fn rotation_under_load_no_failed_request() {
     }
 
     assert_eq!(failed.load(Ordering::Relaxed), 0, "failed requests");
-    assert!(succeeded.load(Ordering::Relaxed) >= 20, "requests ran: {}", succeeded.load(Ordering::Relaxed));
+    assert!(
+        succeeded.load(Ordering::Relaxed) >= 20,
+        "requests ran: {}",
+        succeeded.load(Ordering::Relaxed)
+    );
     let (seen_after, _) = tls_connect(&chain.pki, chain.public_addr(), common::PUBLIC_HOST).await;
-    assert_eq!(seen_after, new_leaf.sha256(), "a new connection sees the new certificate");
+    assert_eq!(
+        seen_after,
+        new_leaf.sha256(),
+        "a new connection sees the new certificate"
+    );
     assert_ne!(seen_after, old_sha);
     assert_eq!(
-        chain.int_one.certificates("int-one").unwrap().fingerprint(common::PUBLIC_HOST),
+        chain
+            .int_one
+            .certificates("int-one")
+            .unwrap()
+            .fingerprint(common::PUBLIC_HOST),
         Some(new_leaf.sha256())
     );
 
@@ -271,29 +416,44 @@ async fn rotation_under_load_no_failed_request() {
         .unwrap();
     let mut answer = Vec::new();
     kept_open.read_to_end(&mut answer).await.unwrap();
-    assert!(answer.starts_with(b"HTTP/1.1 200"), "connection opened before the swap still works");
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "connection opened before the swap still works"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_finishes_open_request() {
     let chain = start_chain(ChainOptions::default()).await;
-    chain.int_one.faults().set("int-one", Fault::Delay { ms: 500 }).unwrap();
+    chain
+        .int_one
+        .faults()
+        .set("int-one", Fault::Delay { ms: 500 })
+        .unwrap();
     let client = reqwest_client(&chain, false);
     let url = chain.url("/d-corp/Patient/1");
     let addr = chain.public_addr();
 
-    let open = tokio::spawn(async move { client.get(url).send().await.map(|r| r.status().as_u16()) });
+    let open =
+        tokio::spawn(async move { client.get(url).send().await.map(|r| r.status().as_u16()) });
     tokio::time::sleep(Duration::from_millis(150)).await;
     chain.int_one.shutdown().await;
 
     assert_eq!(open.await.unwrap().unwrap(), 200, "open request finished");
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "listener closed");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "listener closed"
+    );
     chain.destination.shutdown();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_record_channel_counts_drops() {
-    let chain = start_chain(ChainOptions { record_capacity: 1, ..Default::default() }).await;
+    let chain = start_chain(ChainOptions {
+        record_capacity: 1,
+        ..Default::default()
+    })
+    .await;
 
     for _ in 0..3 {
         assert_eq!(curl(&chain, "/d-corp/Patient/1", &[]).await.status, 200);

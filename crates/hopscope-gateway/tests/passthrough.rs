@@ -25,12 +25,18 @@ async fn check_curl_bodies(two_hops: bool) {
         let result = curl(&chain, &format!("/d-corp/{name}"), &["--http1.1"]).await;
         assert_eq!(result.status, 200, "{name}: status");
         assert_eq!(result.http_version, "1.1", "{name}: HTTP version");
-        assert_eq!(sha256_hex(&result.body), sha256_hex(&fixed_body(name)), "{name}: body SHA-256");
+        assert_eq!(
+            sha256_hex(&result.body),
+            sha256_hex(&fixed_body(name)),
+            "{name}: body SHA-256"
+        );
     }
 
     let gzip = curl(&chain, "/d-corp/gzip", &[]).await;
     assert!(
-        gzip.headers.to_ascii_lowercase().contains("content-encoding: gzip"),
+        gzip.headers
+            .to_ascii_lowercase()
+            .contains("content-encoding: gzip"),
         "gzip: content coding kept: {}",
         gzip.headers
     );
@@ -38,7 +44,10 @@ async fn check_curl_bodies(two_hops: bool) {
     let http2 = curl(&chain, "/d-corp/Patient/1", &["--http2"]).await;
     assert_eq!(http2.status, 200);
     assert_eq!(http2.http_version, "2");
-    assert_eq!(sha256_hex(&http2.body), sha256_hex(&fixed_body("Patient/1")));
+    assert_eq!(
+        sha256_hex(&http2.body),
+        sha256_hex(&fixed_body("Patient/1"))
+    );
 
     let large = curl(&chain, "/d-corp/large", &["--http1.1"]).await;
     assert_eq!(large.status, 200);
@@ -81,12 +90,25 @@ async fn reqwest_two_hops_bodies_unchanged() {
     for http2 in [false, true] {
         let client = reqwest_client(&chain, http2);
         for name in FIXED {
-            let (status, _, sha) = reqwest_body_sha256(&client, &chain.url(&format!("/d-corp/{name}"))).await;
+            let (status, _, sha) =
+                reqwest_body_sha256(&client, &chain.url(&format!("/d-corp/{name}"))).await;
             assert_eq!(status, 200, "{name} (http2 {http2}): status");
-            assert_eq!(sha, sha256_hex(&fixed_body(name)), "{name} (http2 {http2}): body SHA-256");
+            assert_eq!(
+                sha,
+                sha256_hex(&fixed_body(name)),
+                "{name} (http2 {http2}): body SHA-256"
+            );
         }
-        let response = client.get(chain.url("/d-corp/Patient/1")).send().await.unwrap();
-        let expected = if http2 { reqwest::Version::HTTP_2 } else { reqwest::Version::HTTP_11 };
+        let response = client
+            .get(chain.url("/d-corp/Patient/1"))
+            .send()
+            .await
+            .unwrap();
+        let expected = if http2 {
+            reqwest::Version::HTTP_2
+        } else {
+            reqwest::Version::HTTP_11
+        };
         assert_eq!(response.version(), expected);
     }
 
@@ -118,7 +140,10 @@ async fn destination_errors_pass_unchanged() {
 fn outcome_diagnostics(body: &[u8]) -> String {
     let value: serde_json::Value = serde_json::from_slice(body).expect("body is JSON");
     assert_eq!(value["resourceType"], "OperationOutcome");
-    value["issue"][0]["diagnostics"].as_str().unwrap_or_default().to_string()
+    value["issue"][0]["diagnostics"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn content_type(headers: &str) -> String {
@@ -126,7 +151,8 @@ fn content_type(headers: &str) -> String {
         .lines()
         .find_map(|line| {
             let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("content-type").then(|| value.trim().to_string())
+            name.eq_ignore_ascii_case("content-type")
+                .then(|| value.trim().to_string())
         })
         .unwrap_or_default()
 }
@@ -140,7 +166,10 @@ async fn unknown_route_gets_404_outcome() {
     assert_eq!(result.status, 404);
     assert_eq!(content_type(&result.headers), "application/fhir+json");
     let diagnostics = outcome_diagnostics(&result.body);
-    assert!(diagnostics.starts_with("int-one: no route"), "{diagnostics}");
+    assert!(
+        diagnostics.starts_with("int-one: no route"),
+        "{diagnostics}"
+    );
     chain.shutdown().await;
 }
 
@@ -160,7 +189,9 @@ async fn dead_next_hop_gets_502_outcome() {
             "/d-corp",
             format!("https://{}:{}/fhir", common::D_CORP_HOST, dead_addr.port()),
         )],
-        [(common::D_CORP_HOST.to_string(), dead_addr)].into_iter().collect(),
+        [(common::D_CORP_HOST.to_string(), dead_addr)]
+            .into_iter()
+            .collect(),
     );
     let gateway = Gateway::start(config).await.unwrap();
     let addr = gateway.local_addr("int-one").unwrap();
@@ -170,13 +201,20 @@ async fn dead_next_hop_gets_502_outcome() {
         .resolve(common::PUBLIC_HOST, addr)
         .build()
         .unwrap();
-    let url = format!("https://{}:{}/d-corp/Patient/1", common::PUBLIC_HOST, addr.port());
+    let url = format!(
+        "https://{}:{}/d-corp/Patient/1",
+        common::PUBLIC_HOST,
+        addr.port()
+    );
     let response = client.get(url).send().await.unwrap();
 
     assert_eq!(response.status().as_u16(), 502);
     assert_eq!(response.headers()["content-type"], "application/fhir+json");
     let diagnostics = outcome_diagnostics(&response.bytes().await.unwrap());
-    assert!(diagnostics.starts_with("int-one: next hop"), "{diagnostics}");
+    assert!(
+        diagnostics.starts_with("int-one: next hop"),
+        "{diagnostics}"
+    );
     assert!(diagnostics.contains("failed"), "{diagnostics}");
     gateway.shutdown().await;
 }
@@ -193,10 +231,19 @@ async fn slow_next_hop_gets_504_outcome() {
     let result = curl(&chain, "/d-corp/slow", &[]).await;
 
     assert_eq!(result.status, 504);
-    assert!(started.elapsed() < Duration::from_secs(3), "answered before the destination");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered before the destination"
+    );
     let diagnostics = outcome_diagnostics(&result.body);
-    assert!(diagnostics.starts_with("int-one: next hop"), "{diagnostics}");
-    assert!(diagnostics.contains("did not answer within 500 ms"), "{diagnostics}");
+    assert!(
+        diagnostics.starts_with("int-one: next hop"),
+        "{diagnostics}"
+    );
+    assert!(
+        diagnostics.contains("did not answer within 500 ms"),
+        "{diagnostics}"
+    );
     chain.shutdown().await;
 }
 
@@ -218,13 +265,20 @@ async fn headers_pass_and_hop_by_hop_removed() {
         "/d-corp/echo?name=a%20b&_count=2",
         &[
             "--http1.1",
-            "-H", "Authorization: Bearer abc.def.ghi",
-            "-H", "Connection: x-private",
-            "-H", "X-Private: 1",
-            "-H", "Keep-Alive: timeout=5",
-            "-H", "Proxy-Trace: 1",
-            "-H", "Content-Type: application/octet-stream",
-            "--data-binary", &format!("@{}", upload_path.display()),
+            "-H",
+            "Authorization: Bearer abc.def.ghi",
+            "-H",
+            "Connection: x-private",
+            "-H",
+            "X-Private: 1",
+            "-H",
+            "Keep-Alive: timeout=5",
+            "-H",
+            "Proxy-Trace: 1",
+            "-H",
+            "Content-Type: application/octet-stream",
+            "--data-binary",
+            &format!("@{}", upload_path.display()),
         ],
     )
     .await;
@@ -237,17 +291,35 @@ async fn headers_pass_and_hop_by_hop_removed() {
     assert_eq!(echoed["body_sha256"], sha256_hex(&upload));
     let headers: Vec<(String, String)> = serde_json::from_value(echoed["headers"].clone()).unwrap();
     let values = |name: &str| -> Vec<String> {
-        headers.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone()).collect()
+        headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     };
     assert_eq!(values("authorization"), ["Bearer abc.def.ghi"]);
-    assert!(values("x-private").is_empty(), "header named by Connection removed");
+    assert!(
+        values("x-private").is_empty(),
+        "header named by Connection removed"
+    );
     assert!(values("keep-alive").is_empty());
     assert!(values("proxy-trace").is_empty());
     assert!(values("connection").is_empty());
     assert_eq!(values("via"), ["1.1 int-one", "1.1 int-two"]);
-    assert_eq!(values("forwarded").len(), 2, "one Forwarded element per hop");
+    assert_eq!(
+        values("forwarded").len(),
+        2,
+        "one Forwarded element per hop"
+    );
     assert!(values("forwarded")[0].contains("host=\"fhir.int-one.test\""));
-    assert_eq!(values("host"), [format!("{}:{}", common::D_CORP_HOST, chain.destination.addr.port())]);
+    assert_eq!(
+        values("host"),
+        [format!(
+            "{}:{}",
+            common::D_CORP_HOST,
+            chain.destination.addr.port()
+        )]
+    );
     assert_eq!(values(hopscope_gateway::EXCHANGE_HEADER).len(), 1);
 
     let via_lines: Vec<&str> = result
@@ -255,7 +327,12 @@ async fn headers_pass_and_hop_by_hop_removed() {
         .lines()
         .filter(|l| l.to_ascii_lowercase().starts_with("via:"))
         .collect();
-    assert_eq!(via_lines.len(), 2, "response Via from both hops: {}", result.headers);
+    assert_eq!(
+        via_lines.len(),
+        2,
+        "response Via from both hops: {}",
+        result.headers
+    );
     chain.shutdown().await;
 }
 
@@ -279,17 +356,32 @@ async fn two_hop_records_share_exchange_id() {
     let records = collect_records(&mut chain.records, 2).await;
 
     assert_eq!(records.len(), 2);
-    let int_one = records.iter().find(|r| r.hop == "int-one").expect("int-one record");
-    let int_two = records.iter().find(|r| r.hop == "int-two").expect("int-two record");
+    let int_one = records
+        .iter()
+        .find(|r| r.hop == "int-one")
+        .expect("int-one record");
+    let int_two = records
+        .iter()
+        .find(|r| r.hop == "int-two")
+        .expect("int-two record");
     assert_eq!(int_one.exchange_id, int_two.exchange_id);
     assert_eq!(int_one.exchange_id.len(), 32);
 
     let one_response = int_one.response.as_ref().unwrap();
     let two_response = int_two.response.as_ref().unwrap();
     assert_eq!(one_response.body.sha256, two_response.body.sha256);
-    assert_eq!(one_response.body.sha256.as_deref(), Some(sha256_hex(&body).as_str()));
-    assert_eq!(one_response.content_digest.as_deref(), Some(PATIENT_CONTENT_DIGEST));
-    assert_eq!(one_response.signature_input.as_deref(), Some(PATIENT_SIGNATURE_INPUT));
+    assert_eq!(
+        one_response.body.sha256.as_deref(),
+        Some(sha256_hex(&body).as_str())
+    );
+    assert_eq!(
+        one_response.content_digest.as_deref(),
+        Some(PATIENT_CONTENT_DIGEST)
+    );
+    assert_eq!(
+        one_response.signature_input.as_deref(),
+        Some(PATIENT_SIGNATURE_INPUT)
+    );
     assert_eq!(one_response.signature.as_deref(), Some(PATIENT_SIGNATURE));
     assert!(!one_response.from_gateway);
 
@@ -302,25 +394,50 @@ async fn two_hop_records_share_exchange_id() {
             .filter(|(n, _)| n == "authorization")
             .map(|(_, v)| v)
             .collect();
-        assert_eq!(authorization, [&digest], "{}: Authorization as digest", record.hop);
+        assert_eq!(
+            authorization,
+            [&digest],
+            "{}: Authorization as digest",
+            record.hop
+        );
         let json = serde_json::to_string(record).unwrap();
-        assert!(!json.contains("secret-token-value"), "{}: token absent from record", record.hop);
+        assert!(
+            !json.contains("secret-token-value"),
+            "{}: token absent from record",
+            record.hop
+        );
         assert_eq!(record.request.body.size, 0);
         assert!(record.timings.total_ms > 0.0);
         assert!(record.upstream.as_ref().unwrap().tls.is_some());
     }
 
-    assert_eq!(int_one.inbound_tls.sni.as_deref(), Some(common::PUBLIC_HOST));
+    assert_eq!(
+        int_one.inbound_tls.sni.as_deref(),
+        Some(common::PUBLIC_HOST)
+    );
     assert_eq!(
         int_one.inbound_tls.certificate_sha256.as_deref(),
         Some(chain.public_leaf.sha256().as_str())
     );
-    assert_eq!(int_one.inbound_tls.protocol_version.as_deref(), Some("TLSv1.3"));
     assert_eq!(
-        int_one.upstream.as_ref().unwrap().tls.as_ref().unwrap().certificate_sha256,
+        int_one.inbound_tls.protocol_version.as_deref(),
+        Some("TLSv1.3")
+    );
+    assert_eq!(
+        int_one
+            .upstream
+            .as_ref()
+            .unwrap()
+            .tls
+            .as_ref()
+            .unwrap()
+            .certificate_sha256,
         int_two.inbound_tls.certificate_sha256,
         "int-one saw the certificate int-two presented"
     );
-    assert_eq!(int_one.timings.connect_ms.is_some(), true, "first request opened a connection");
+    assert!(
+        int_one.timings.connect_ms.is_some(),
+        "first request opened a connection"
+    );
     chain.shutdown().await;
 }

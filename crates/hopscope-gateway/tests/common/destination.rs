@@ -36,9 +36,10 @@ pub struct Destination {
 
 impl Destination {
     pub async fn start(leaf: &Leaf) -> Self {
-        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(leaf.chain_pem.as_bytes())
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let chain: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(leaf.chain_pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .unwrap();
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key_der.clone()));
         #[allow(deprecated)]
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -54,10 +55,14 @@ impl Destination {
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((tcp, _)) = listener.accept().await else { continue };
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(tls), service_fn(serve))
                         .await;
@@ -82,7 +87,7 @@ pub fn fixed_body(name: &str) -> Vec<u8> {
             encoder.write_all(&fixed_body("Patient/1").repeat(50)).unwrap();
             encoder.finish().unwrap()
         }
-        "chunked" => (0..5).flat_map(|i| chunk(i)).collect(),
+        "chunked" => (0..5).flat_map(chunk).collect(),
         "missing" => br#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found","diagnostics":"d-corp: Patient/404 not found"}]}"#.to_vec(),
         "boom" => br#"{"resourceType":"OperationOutcome","issue":[{"severity":"fatal","code":"exception","diagnostics":"d-corp: database down"}]}"#.to_vec(),
         "token" => format!(r#"{{"access_token":"{ACCESS_TOKEN}","token_type":"Bearer","expires_in":300}}"#).into_bytes(),
@@ -91,7 +96,11 @@ pub fn fixed_body(name: &str) -> Vec<u8> {
 }
 
 fn chunk(index: usize) -> Vec<u8> {
-    format!("{{\"chunk\":{index},\"pad\":\"{}\"}}\n", "x".repeat(100 * (index + 1))).into_bytes()
+    format!(
+        "{{\"chunk\":{index},\"pad\":\"{}\"}}\n",
+        "x".repeat(100 * (index + 1))
+    )
+    .into_bytes()
 }
 
 /// SHA-256 of the large body, computed from the same generator.
@@ -124,8 +133,15 @@ async fn serve(request: Request<Incoming>) -> Result<Response<TestBody>, Infalli
         "gzip" => fixed(StatusCode::OK, "application/fhir+json", &name)
             .header("content-encoding", "gzip")
             .body(body_of(&name)),
-        "missing" => fixed(StatusCode::NOT_FOUND, "application/fhir+json", &name).body(body_of(&name)),
-        "boom" => fixed(StatusCode::INTERNAL_SERVER_ERROR, "application/fhir+json", &name).body(body_of(&name)),
+        "missing" => {
+            fixed(StatusCode::NOT_FOUND, "application/fhir+json", &name).body(body_of(&name))
+        }
+        "boom" => fixed(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "application/fhir+json",
+            &name,
+        )
+        .body(body_of(&name)),
         "token" => fixed(StatusCode::OK, "application/json", &name)
             .header("cache-control", "no-store")
             .body(body_of(&name)),
@@ -155,11 +171,21 @@ async fn serve(request: Request<Incoming>) -> Result<Response<TestBody>, Infalli
             let headers: Vec<(String, String)> = request
                 .headers()
                 .iter()
-                .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(n, v)| {
+                    (
+                        n.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect();
             let uri = request.uri().to_string();
             let method = request.method().to_string();
-            let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let body = request
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
             let echoed = serde_json::json!({
                 "method": method,
                 "uri": uri,
@@ -173,7 +199,9 @@ async fn serve(request: Request<Incoming>) -> Result<Response<TestBody>, Infalli
         }
         _ => Response::builder()
             .status(StatusCode::NOT_FOUND)
-            .body(TestBody::Fixed(Some(Bytes::from_static(b"unknown test path")))),
+            .body(TestBody::Fixed(Some(Bytes::from_static(
+                b"unknown test path",
+            )))),
     };
     Ok(response.unwrap())
 }
@@ -243,7 +271,9 @@ impl Body for TestBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         match self.get_mut() {
             TestBody::Fixed(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            TestBody::Channel(receiver) => receiver.poll_recv(cx).map(|c| c.map(|b| Ok(Frame::data(b)))),
+            TestBody::Channel(receiver) => receiver
+                .poll_recv(cx)
+                .map(|c| c.map(|b| Ok(Frame::data(b)))),
             TestBody::Large(large) => Poll::Ready(large.next_chunk().map(|b| Ok(Frame::data(b)))),
         }
     }

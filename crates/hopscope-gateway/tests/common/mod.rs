@@ -77,7 +77,7 @@ impl Pki {
         let root_pem_path = dir.path().join("root.pem");
         std::fs::write(
             &root_pem_path,
-            hopscope_pki::export::certificates_to_pem(&[root_der.clone()]),
+            hopscope_pki::export::certificates_to_pem(std::slice::from_ref(&root_der)),
         )
         .unwrap();
         Self {
@@ -110,7 +110,7 @@ impl Pki {
         .unwrap();
         Leaf {
             host: host.to_string(),
-            chain_pem: hopscope_pki::export::certificates_to_pem(&[der.clone()]),
+            chain_pem: hopscope_pki::export::certificates_to_pem(std::slice::from_ref(&der)),
             der,
             key_der: key.pkcs8_der().to_vec(),
         }
@@ -230,7 +230,10 @@ pub async fn start_chain(options: ChainOptions) -> Chain {
         let gateway = hopscope_gateway::Gateway::start_with_records(config, sink.clone())
             .await
             .unwrap();
-        addresses.insert(INT_TWO_HOST.to_string(), gateway.local_addr("int-two").unwrap());
+        addresses.insert(
+            INT_TWO_HOST.to_string(),
+            gateway.local_addr("int-two").unwrap(),
+        );
         Some(gateway)
     } else {
         None
@@ -312,7 +315,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// A rustls client configuration that trusts only the test root.
+/// Builds a rustls client configuration that trusts only the test root.
 pub fn client_tls(pki: &Pki, alpn: &[&[u8]]) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(pki.root_der.clone().into()).unwrap();
@@ -327,14 +330,22 @@ pub fn client_tls(pki: &Pki, alpn: &[&[u8]]) -> rustls::ClientConfig {
     config
 }
 
-/// A reqwest client that resolves the public host to the gateway.
+/// Builds a reqwest client that resolves the public host to the gateway.
 pub fn reqwest_client(chain: &Chain, http2: bool) -> reqwest::Client {
-    let alpn: &[&[u8]] = if http2 { &[b"h2", b"http/1.1"] } else { &[b"http/1.1"] };
+    let alpn: &[&[u8]] = if http2 {
+        &[b"h2", b"http/1.1"]
+    } else {
+        &[b"http/1.1"]
+    };
     let mut builder = reqwest::Client::builder()
         .tls_backend_preconfigured(client_tls(&chain.pki, alpn))
         .resolve(PUBLIC_HOST, chain.public_addr())
         .timeout(Duration::from_secs(60));
-    builder = if http2 { builder.http2_prior_knowledge() } else { builder.http1_only() };
+    builder = if http2 {
+        builder.http2_prior_knowledge()
+    } else {
+        builder.http1_only()
+    };
     builder.build().unwrap()
 }
 
@@ -344,7 +355,10 @@ pub async fn tls_connect(
     pki: &Pki,
     addr: SocketAddr,
     host: &str,
-) -> (String, tokio_rustls::client::TlsStream<tokio::net::TcpStream>) {
+) -> (
+    String,
+    tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+) {
     let connector = tokio_rustls::TlsConnector::from(Arc::new(client_tls(pki, &[b"http/1.1"])));
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let name = rustls_pki_types::ServerName::try_from(host.to_string()).unwrap();
