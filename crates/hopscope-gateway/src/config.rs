@@ -148,9 +148,11 @@ pub struct Limits {
     /// Limit for the TLS handshake and, on HTTP/1.1, for reading each
     /// request's headers, idle keep-alive time included.
     pub header_read_timeout: Duration,
-    /// Maximum size of a request head in bytes; larger requests get 431 on
-    /// HTTP/1.1 and a stream reset on HTTP/2. At least 8192, because hyper's
-    /// read buffer cannot be smaller.
+    /// Maximum size of a request head in bytes. Larger requests get 431,
+    /// on HTTP/2 too, where the h2 crate sends it per stream.
+    /// NOTE: only the HTTP/1.1 case is logged, because hyper reports the
+    /// HTTP/2 rejection to no caller. At least 8192, because hyper's read
+    /// buffer cannot be smaller.
     pub max_header_bytes: usize,
     /// Maximum number of open client connections; further connections are
     /// closed right after accept.

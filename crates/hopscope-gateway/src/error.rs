@@ -1,7 +1,7 @@
 //! Errors of configuring, starting and controlling a gateway.
 //!
 //! Errors that happen while forwarding a request never reach the caller: the
-//! gateway answers them itself with an `OperationOutcome` (see `outcome`).
+//! gateway responds to them itself with an `OperationOutcome` (see `outcome`).
 
 use std::net::SocketAddr;
 

@@ -289,6 +289,9 @@ async fn oversized_headers_get_431() {
     let result = curl(&chain, "/d-corp/Patient/1", &["--http1.1", "-H", &big]).await;
     assert_eq!(result.status, 431);
 
+    let http2 = curl(&chain, "/d-corp/Patient/1", &["--http2", "-H", &big]).await;
+    assert_eq!(http2.status, 431, "HTTP/2: {}", http2.headers);
+
     let small = curl(
         &chain,
         "/d-corp/Patient/1",
