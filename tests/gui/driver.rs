@@ -95,15 +95,22 @@ impl TauriDriver {
         let child = command.spawn().with_context(|| format!("starting {}", tauri_driver_binary().display()))?;
         let mut driver = TauriDriver { child, port };
 
+        // tauri-driver listens before its WebKitWebDriver child does, and a
+        // session request in between fails with "connection refused".
         let deadline = Instant::now() + DRIVER_START_TIMEOUT;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = driver.child.try_wait()? {
-                bail!("tauri-driver exited with {status} before listening; see {}", log.display());
+        for (what, listening_port) in [("tauri-driver", port), ("WebKitWebDriver", native_port)] {
+            while TcpStream::connect(("127.0.0.1", listening_port)).is_err() {
+                if let Some(status) = driver.child.try_wait()? {
+                    bail!("tauri-driver exited with {status} before {what} listened; see {}", log.display());
+                }
+                if Instant::now() > deadline {
+                    bail!(
+                        "{what} did not listen on port {listening_port} within {DRIVER_START_TIMEOUT:?}; see {}",
+                        log.display()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
-            if Instant::now() > deadline {
-                bail!("tauri-driver did not listen on port {port} within {DRIVER_START_TIMEOUT:?}; see {}", log.display());
-            }
-            std::thread::sleep(Duration::from_millis(100));
         }
         Ok(driver)
     }

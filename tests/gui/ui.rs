@@ -13,6 +13,23 @@ use fantoccini::{Client, Locator};
 /// 2-core machine.
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// Maximum time for one WebDriver request. WebDriver requests have no
+/// timeout of their own, and a request to a hung WebKitWebDriver never
+/// returns.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(40);
+
+/// Runs one WebDriver step, failing with `what` when it takes longer than
+/// `REQUEST_TIMEOUT`.
+async fn bounded<T, E>(what: &str, step: impl std::future::Future<Output = Result<T, E>>) -> Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match tokio::time::timeout(REQUEST_TIMEOUT, step).await {
+        Ok(result) => Ok(result?),
+        Err(_) => bail!("{what} timed out after {REQUEST_TIMEOUT:?}; WebKitWebDriver or the window hangs"),
+    }
+}
+
 pub fn testid(id: &str) -> String {
     format!("[data-testid=\"{id}\"]")
 }
@@ -30,10 +47,8 @@ impl Gui {
 
     /// Waits for the first element matching the CSS selector.
     pub async fn css(&self, selector: &str) -> Result<Element> {
-        self.client
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(selector))
+        let wait = self.client.wait().at_most(WAIT).for_element(Locator::Css(selector));
+        bounded(&format!("waiting for {selector}"), wait)
             .await
             .with_context(|| format!("no element matches {selector} within {WAIT:?}"))
     }
@@ -43,22 +58,25 @@ impl Gui {
     }
 
     pub async fn click(&self, id: &str) -> Result<()> {
-        self.find(id).await?.click().await.with_context(|| format!("clicking {id}"))
+        let element = self.find(id).await?;
+        bounded(&format!("clicking {id}"), element.click()).await
     }
 
     /// Replaces the field's value with `text`.
     pub async fn type_into(&self, id: &str, text: &str) -> Result<()> {
         let field = self.find(id).await?;
-        field.clear().await.with_context(|| format!("clearing {id}"))?;
-        field.send_keys(text).await.with_context(|| format!("typing into {id}"))
+        bounded(&format!("clearing {id}"), field.clear()).await?;
+        bounded(&format!("typing into {id}"), field.send_keys(text)).await
     }
 
     pub async fn text(&self, id: &str) -> Result<String> {
-        Ok(self.find(id).await?.text().await?)
+        let element = self.find(id).await?;
+        bounded(&format!("reading the text of {id}"), element.text()).await
     }
 
     pub async fn count(&self, selector: &str) -> Result<usize> {
-        Ok(self.client.find_all(Locator::Css(selector)).await?.len())
+        let found = bounded(&format!("finding {selector}"), self.client.find_all(Locator::Css(selector))).await?;
+        Ok(found.len())
     }
 
     /// Waits until exactly `expected` elements match the selector.
@@ -84,7 +102,7 @@ impl Gui {
     pub async fn screenshot(&self, name: &str) -> Result<()> {
         // Let transitions and the toast settle so the picture shows the state.
         tokio::time::sleep(Duration::from_millis(250)).await;
-        let png = self.client.screenshot().await.with_context(|| format!("taking screenshot {name}"))?;
+        let png = bounded(&format!("taking screenshot {name}"), self.client.screenshot()).await?;
         let path = self.artifacts.join(format!("{}-{name}.png", self.prefix));
         std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
         Ok(())
