@@ -5,6 +5,7 @@
 //! columns it indexes; the workspace crate decides what goes in them.
 
 pub mod error;
+pub mod exchanges;
 pub mod rows;
 pub mod topology;
 pub mod vault;
