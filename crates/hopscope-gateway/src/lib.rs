@@ -39,6 +39,7 @@ mod proxy;
 pub mod record;
 mod route;
 mod server;
+pub mod stub_destination;
 pub mod tls;
 mod upstream;
 
@@ -60,6 +61,7 @@ pub use record::{
     BodyRecord, ExchangeRecord, RecordSink, RequestRecord, ResponseRecord, Timings, UpstreamRecord,
 };
 pub use route::RouteRecord;
+pub use stub_destination::{StubDestination, StubDestinationConfig};
 pub use tls::{certificate_sha256, CertificateStore, TlsInfo};
 
 use proxy::HopContext;
