@@ -58,3 +58,30 @@ fn pki_code(err: &hopscope_pki::Error) -> &'static str {
         _ => "pki",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_passphrase_code_and_message() {
+        let err = CommandError::from(Error::WrongPassphrase { path: "/tmp/w.db".into() });
+        assert_eq!(err.code, "wrong-passphrase");
+        assert!(err.message.contains("/tmp/w.db"), "{}", err.message);
+    }
+
+    #[test]
+    fn invalid_url_keeps_pki_code() {
+        let pki = hopscope_pki::Error::InvalidUrl { url: "http://x.test".into(), reason: "use https".into() };
+        let err = CommandError::from(Error::Pki(pki));
+        assert_eq!(err.code, "invalid-url");
+        assert!(err.message.contains("http://x.test"), "{}", err.message);
+    }
+
+    #[test]
+    fn serializes_as_code_and_message() {
+        let json = serde_json::to_value(CommandError::not_open()).unwrap();
+        assert_eq!(json["code"], "not-open");
+        assert!(json["message"].as_str().unwrap().contains("unlock"));
+    }
+}

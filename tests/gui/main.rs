@@ -246,6 +246,7 @@ async fn create_issue_rotate_export() -> Result<()> {
         rotate_current(gui).await?;
         export_pem(gui, temp).await?;
         import_pem(gui, temp).await?;
+        set_rotation_policy(gui).await?;
         let serial = revoke_current(gui).await?;
         export_crl(gui, temp, &serial).await?;
         visit_other_screens(gui).await?;
@@ -420,6 +421,17 @@ fn make_external_certificate(temp: &Path) -> Result<std::path::PathBuf> {
     Ok(cert)
 }
 
+/// Saves a rotation policy of 50 % through the detail view's policy form.
+async fn set_rotation_policy(gui: &Gui) -> Result<()> {
+    gui.type_into("policy-percent", "50").await?;
+    gui.click("policy-save").await?;
+    // The form reloads with the saved policy, so Save is disabled again.
+    gui.css("[data-testid=\"policy-save\"]:disabled").await?;
+    let percent = gui.find("policy-percent").await?.prop("value").await?;
+    ensure!(percent.as_deref() == Some("50"), "the saved policy should show 50 %, got {percent:?}");
+    Ok(())
+}
+
 /// Revokes the current certificate of the open credential and returns its serial.
 async fn revoke_current(gui: &Gui) -> Result<String> {
     let serial = gui.text("field-serial").await?;
@@ -485,5 +497,6 @@ async fn visit_other_screens(gui: &Gui) -> Result<()> {
     gui.css("[data-testid=\"audit-row\"][data-action=\"export\"]").await?;
     gui.css("[data-testid=\"audit-row\"][data-action=\"revoke\"]").await?;
     gui.css("[data-testid=\"audit-row\"][data-action=\"import\"]").await?;
+    gui.css("[data-testid=\"audit-row\"][data-action=\"policy\"]").await?;
     gui.screenshot("20-audit").await
 }
