@@ -5,6 +5,8 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 // self-contained: no CDN, no remote fonts.
 export default defineConfig({
   plugins: [svelte()],
+  // The app icon is served from the repository's icons/ folder, its one source.
+  publicDir: '../icons',
   clearScreen: false,
   build: {
     outDir: 'dist',
