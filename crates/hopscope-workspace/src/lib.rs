@@ -7,15 +7,21 @@ mod credentials;
 pub mod demo;
 pub mod error;
 mod failpoint;
+mod faults;
+mod gateway_config;
+pub mod gateway_routes;
+mod har;
 mod keys;
 pub mod model;
 pub mod paths;
+pub mod records;
 pub mod requests;
 mod revocation;
 mod rotation;
 mod summary;
 mod topology;
 mod topology_check;
+pub mod trace;
 mod transfer;
 pub mod trust;
 
@@ -30,6 +36,11 @@ pub use error::{Error, Result};
 pub use model::*;
 pub use requests::*;
 pub use transfer::inspect_file;
+pub use gateway_config::{GatewayPlan, PlannedListener, PublicEndpoint, ServedCertificate};
+pub use har::har_log;
+pub use records::{RecordWriter, RecordWriterOptions, RecordWriterStats};
+pub use trace::{ExchangeDetail, ExchangeSummary, HopSummary};
+pub use hopscope_gateway::{Fault, FaultControl};
 pub use hopscope_trust::{Presented, TrustDecision, TrustListChange};
 
 /// Meta key of the wrapped vault data key.
