@@ -213,7 +213,7 @@ async fn long_list_renders_visible_rows() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlock_rejects_wrong_passphrase() -> Result<()> {
-    with_app("unlock", Start::PreparedWorkspace, async |gui, _temp| {
+    with_app("unlock", Start::PreparedWorkspace, async |gui, temp| {
         gui.find("unlock-screen").await?;
         gui.screenshot("01-unlock").await?;
 
@@ -231,7 +231,7 @@ async fn unlock_rejects_wrong_passphrase() -> Result<()> {
         gui.find("app-shell").await?;
         gui.css("[data-testid=\"cert-row\"][data-name=\"prepared-root\"]").await?;
         gui.screenshot("03-unlocked").await?;
-        Ok(())
+        check_log_has_no_secrets(temp, &[PASSPHRASE, "not the passphrase"])
     })
     .await
 }
@@ -250,9 +250,20 @@ async fn create_issue_rotate_export() -> Result<()> {
         let serial = revoke_current(gui).await?;
         export_crl(gui, temp, &serial).await?;
         visit_other_screens(gui).await?;
-        Ok(())
+        check_log_has_no_secrets(temp, &[PASSPHRASE])
     })
     .await
+}
+
+/// Checks that the app's log file exists and contains none of `secrets`.
+fn check_log_has_no_secrets(temp: &Path, secrets: &[&str]) -> Result<()> {
+    let log_file = temp.join("data/hopscope/hopscope.log");
+    let log = std::fs::read_to_string(&log_file).with_context(|| format!("reading the app log {}", log_file.display()))?;
+    ensure!(log.contains("starting Hopscope"), "the app log should record the start, got: {log:.200}");
+    for secret in secrets {
+        ensure!(!log.contains(secret), "the app log {} contains the secret {secret:?}", log_file.display());
+    }
+    Ok(())
 }
 
 async fn create_workspace(gui: &Gui) -> Result<()> {
@@ -425,11 +436,9 @@ fn make_external_certificate(temp: &Path) -> Result<std::path::PathBuf> {
 async fn set_rotation_policy(gui: &Gui) -> Result<()> {
     gui.type_into("policy-percent", "50").await?;
     gui.click("policy-save").await?;
-    // The form reloads with the saved policy, so Save is disabled again.
-    gui.css("[data-testid=\"policy-save\"]:disabled").await?;
-    let percent = gui.find("policy-percent").await?.prop("value").await?;
-    ensure!(percent.as_deref() == Some("50"), "the saved policy should show 50 %, got {percent:?}");
-    Ok(())
+    gui.css("[data-testid=\"toast\"]").await?;
+    // The form reloads with the saved policy.
+    gui.wait_value("policy-percent", "50").await
 }
 
 /// Revokes the current certificate of the open credential and returns its serial.

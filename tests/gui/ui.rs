@@ -69,9 +69,37 @@ impl Gui {
         bounded(&format!("typing into {id}"), field.send_keys(text)).await
     }
 
+    /// Returns the element's text. Finds the element again when a re-render
+    /// replaced it between finding and reading.
     pub async fn text(&self, id: &str) -> Result<String> {
-        let element = self.find(id).await?;
-        bounded(&format!("reading the text of {id}"), element.text()).await
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let element = self.find(id).await?;
+            match bounded(&format!("reading the text of {id}"), element.text()).await {
+                Ok(text) => return Ok(text),
+                Err(err) if Instant::now() > deadline => return Err(err),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    /// Waits until the field's value is `expected`. Finds the field again on
+    /// every try, because a re-render may replace it.
+    pub async fn wait_value(&self, id: &str, expected: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let value = match self.find(id).await {
+                Ok(field) => bounded(&format!("reading the value of {id}"), field.prop("value")).await.ok().flatten(),
+                Err(_) => None,
+            };
+            if value.as_deref() == Some(expected) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("expected {id} to have the value {expected:?}, found {value:?} after {WAIT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     pub async fn count(&self, selector: &str) -> Result<usize> {
