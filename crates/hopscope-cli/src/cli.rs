@@ -53,6 +53,12 @@ pub enum Command {
     /// Destination trust lists and trust decisions
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// The embedded test gateway: run the topology on 127.0.0.1, set faults per hop
+    #[command(subcommand)]
+    Gateway(crate::commands::gateway::GatewayCommand),
+    /// Exchanges the gateway recorded, hop by hop
+    #[command(subcommand)]
+    Trace(crate::commands::trace::TraceCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,7 +3,9 @@
 
 mod authority;
 mod cert;
+pub mod gateway;
 mod topology;
+pub mod trace;
 mod trust;
 mod transfer;
 
@@ -31,6 +33,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Topology(command) => return topology::topology(&path, command).await,
         Command::Demo(args) => topology::demo(&path, args).await?,
         Command::Trust(command) => return trust::run(&path, command).await,
+        Command::Gateway(command) => gateway::run(&path, command).await?,
+        Command::Trace(command) => trace::run(&path, command).await?,
         Command::Audit(args) => {
             let workspace = open(&path).await?;
             let entries = workspace.audit(args.limit).await?;
