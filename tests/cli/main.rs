@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod contract;
+mod gateway;
 mod import;
 mod openssl;
 mod rotation;

@@ -46,13 +46,13 @@ pub struct GatewayFaultArgs {
     /// Wait this many milliseconds before forwarding
     #[arg(long, value_name = "MS")]
     pub delay: Option<u64>,
-    /// Never forward; the hop answers 504 when its hold timeout passes
+    /// Never forward; the hop responds 504 when its hold timeout passes
     #[arg(long)]
     pub hold: bool,
     /// Close the client connection without a response
     #[arg(long)]
     pub drop: bool,
-    /// Answer this HTTP status with an OperationOutcome instead of forwarding
+    /// Respond with this HTTP status and an OperationOutcome instead of forwarding
     #[arg(long, value_name = "CODE")]
     pub status: Option<u16>,
     /// Flip one bit of the first response body byte
