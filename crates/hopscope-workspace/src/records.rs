@@ -4,6 +4,10 @@
 //! Forwarding never waits for it: the engine's channel is bounded and drops
 //! (and counts) records when it is full, so a slow disk loses records
 //! instead of slowing requests.
+//!
+//! NOTE: bodies are not stored. The engine records each body's size and
+//! SHA-256 only, so a configurable body capture (up to 1 MiB by default)
+//! is still missing.
 
 use std::time::Duration;
 
