@@ -22,6 +22,10 @@ impl CommandError {
     pub fn io(action: &str, path: &std::path::Path, err: std::io::Error) -> CommandError {
         CommandError { code: "io", message: format!("{action} {} failed: {err}", path.display()) }
     }
+
+    pub fn invalid(message: String) -> CommandError {
+        CommandError { code: "invalid", message }
+    }
 }
 
 impl From<Error> for CommandError {
@@ -36,6 +40,7 @@ impl From<Error> for CommandError {
             Error::CredentialWithoutKey(_) => "credential-without-key",
             Error::Invalid(_) => "invalid",
             Error::Pki(pki) => pki_code(pki),
+            Error::Trust(trust) => trust_code(trust),
             Error::Store(_) => "store",
             _ => "internal",
         };
@@ -59,6 +64,21 @@ fn pki_code(err: &hopscope_pki::Error) -> &'static str {
     }
 }
 
+fn trust_code(err: &hopscope_trust::Error) -> &'static str {
+    use hopscope_trust::Error as Trust;
+    match err {
+        Trust::InvalidCertificate { .. } => "invalid-certificate",
+        Trust::Duplicate { .. } => "duplicate",
+        Trust::EntryNotFound { .. } => "not-found",
+        Trust::InvalidSha256 { .. } => "invalid-sha256",
+        Trust::InvalidSanUri(_) => "invalid-uri",
+        Trust::InvalidJson(_) => "invalid-json",
+        Trust::InvalidPem(_) => "invalid-pem",
+        Trust::UnrecognisedInput(_) => "unrecognised-input",
+        _ => "trust",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +96,14 @@ mod tests {
         let err = CommandError::from(Error::Pki(pki));
         assert_eq!(err.code, "invalid-url");
         assert!(err.message.contains("http://x.test"), "{}", err.message);
+    }
+
+    #[test]
+    fn trust_errors_keep_their_code() {
+        let trust = hopscope_trust::Error::InvalidSanUri("clinic-a".into());
+        let err = CommandError::from(Error::Trust(trust));
+        assert_eq!(err.code, "invalid-uri");
+        assert!(err.message.contains("clinic-a"), "{}", err.message);
     }
 
     #[test]

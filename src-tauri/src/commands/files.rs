@@ -48,7 +48,7 @@ pub async fn inspect_file(path: PathBuf, password: Option<String>) -> Result<Vec
     Ok(hopscope_workspace::inspect_file(&bytes, password.as_deref().map(String::as_str))?)
 }
 
-async fn read_file(path: &Path) -> Result<Vec<u8>, CommandError> {
+pub(crate) async fn read_file(path: &Path) -> Result<Vec<u8>, CommandError> {
     tokio::fs::read(path).await.map_err(|err| CommandError::io("reading", path, err))
 }
 

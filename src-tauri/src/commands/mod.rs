@@ -5,4 +5,6 @@ pub mod audit;
 pub mod authorities;
 pub mod credentials;
 pub mod files;
+pub mod topology;
+pub mod trust;
 pub mod workspace;
