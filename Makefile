@@ -32,7 +32,7 @@ test: deps build
 	xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --no-fail-fast
 
 # Benchmarks are not tests: they print figures for BENCHMARKS.md.
-bench: apt-deps
+bench: deps build
 	@command -v hyperfine > /dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq hyperfine bc; }
 	bash bench/run.sh
 

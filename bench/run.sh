@@ -64,3 +64,14 @@ hyperfine --warmup 1 --runs 10 --style basic \
     "$HOPSCOPE cert list --json > /dev/null" \
     "$HOPSCOPE cert list > /dev/null"
 ls -l "$WORK/list.db" | awk '{print "workspace file: " $5 " bytes"}'
+echo
+
+echo "## opening the app on the $LIST_COUNT-credential workspace"
+# The debug app that make build makes; the GUI benchmark drives it through
+# tauri-driver under Xvfb like the GUI tests.
+HOPSCOPE_BENCH_WORKSPACE=$WORK/list.db HOPSCOPE_BENCH_PASSPHRASE="bench passphrase" \
+HOPSCOPE_APP_BIN=$ROOT/target/debug/hopscope-app TAURI_DRIVER=$ROOT/.tools/bin/tauri-driver \
+HOPSCOPE_ARTIFACTS=$ROOT/artifacts \
+    xvfb-run -a -s "-screen 0 1280x800x24" \
+    cargo test -q -p hopscope-e2e --test gui bench_open_large_workspace -- --ignored --nocapture 2>&1 \
+    | grep -E '^(rows|window|unlock|start|RSS|filter)'

@@ -3,6 +3,7 @@
 //! the app, tauri-driver and the artifacts folder through HOPSCOPE_APP_BIN,
 //! TAURI_DRIVER and HOPSCOPE_ARTIFACTS (see driver.rs for the defaults).
 
+mod bench;
 mod driver;
 mod lifecycle;
 mod ui;
