@@ -374,3 +374,51 @@ fn fault_needs_exactly_one_kind() {
     env.assert_rejected(&["gateway", "fault", "int-two"], 2, &[]);
     env.assert_rejected(&["gateway", "fault", "int-two", "--hold", "--drop"], 2, &[]);
 }
+
+/// SHA-256 of the certificate that a new TLS connection to the inbound
+/// gateway gets for `host`, as `openssl s_client` sees it.
+fn presented_fingerprint(host: &str) -> String {
+    let mut s_client = Command::new("openssl");
+    s_client
+        .args(["s_client", "-connect", "127.0.0.1:8443", "-servername", host])
+        .stdin(Stdio::null());
+    let handshake = run(s_client);
+    let pem_start = handshake.stdout.find("-----BEGIN CERTIFICATE-----");
+    let pem_end = handshake.stdout.find("-----END CERTIFICATE-----");
+    let (Some(start), Some(end)) = (pem_start, pem_end) else {
+        panic!("openssl s_client showed no server certificate\n{handshake}");
+    };
+    let pem = &handshake.stdout[start..end + "-----END CERTIFICATE-----".len()];
+    let der = pem::parse(pem).unwrap_or_else(|e| panic!("s_client printed bad PEM ({e})")).into_contents();
+    hex::encode(Sha256::digest(der))
+}
+
+fn current_fingerprint(env: &Env, credential: &str) -> String {
+    let detail = env.json(&["cert", "show", credential, "--json"]);
+    detail["summary"]["sha256_fingerprint"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn rotation_reaches_running_gateway() {
+    let env = Env::with_demo();
+    let mut gateway = Gateway::start(&env);
+    let url = format!("{D_CORP}/metadata");
+    let before = current_fingerprint(&env, "d-corp-public");
+    assert_eq!(presented_fingerprint("fhir.int-one.test"), before, "the gateway serves the current certificate at start");
+
+    env.ok(&["cert", "rotate", "d-corp-public"]);
+    let after = current_fingerprint(&env, "d-corp-public");
+    assert_ne!(after, before, "cert rotate made a new certificate");
+    gateway.wait_for_line("rotated: fhir.int-one.test", Duration::from_secs(10));
+
+    assert_eq!(presented_fingerprint("fhir.int-one.test"), after, "a new handshake gets the rotated certificate");
+    assert_eq!(
+        presented_fingerprint("fhir.b-corp.test"),
+        current_fingerprint(&env, "b-corp-public"),
+        "the other host keeps its certificate"
+    );
+    let fetched = curl(&env, &gateway, &url, "after-rotation");
+    assert_eq!(fetched.status, 200, "requests keep working after the swap");
+    let (status, output) = gateway.interrupt();
+    assert_eq!(status.code(), Some(0), "gateway output:\n{}", output.join("\n"));
+}

@@ -11,6 +11,8 @@ pub enum Error {
     Store(#[from] hopscope_store::Error),
     #[error(transparent)]
     Trust(#[from] hopscope_trust::Error),
+    #[error(transparent)]
+    Gateway(#[from] hopscope_gateway::Error),
     #[error("wrong passphrase for workspace {path}; nothing was changed")]
     WrongPassphrase { path: String },
     #[error("the workspace is locked; unlock it with its passphrase first")]

@@ -61,9 +61,9 @@ pub struct PublicEndpoint {
 }
 
 /// A server certificate with the facts printed about it.
-struct LoadedCertificate {
-    server: ServerCertificate,
-    served: ServedCertificate,
+pub(crate) struct LoadedCertificate {
+    pub(crate) server: ServerCertificate,
+    pub(crate) served: ServedCertificate,
 }
 
 impl Workspace {
@@ -173,7 +173,7 @@ impl Workspace {
 
     /// Loads a credential's current certificate chain and decrypted key,
     /// serving the host of the credential's URL.
-    async fn load_server_certificate(&self, conn: &mut SqliteConnection, name: &str) -> Result<LoadedCertificate> {
+    pub(crate) async fn load_server_certificate(&self, conn: &mut SqliteConnection, name: &str) -> Result<LoadedCertificate> {
         let credential = credential_row(conn, name).await?;
         let certificate = current_certificate(conn, &credential).await?;
         let key_id = certificate.key_id.ok_or_else(|| Error::CredentialWithoutKey(name.to_string()))?;

@@ -9,6 +9,7 @@ pub mod error;
 mod failpoint;
 mod faults;
 mod gateway_config;
+pub mod gateway_rotation;
 pub mod gateway_routes;
 mod har;
 mod keys;

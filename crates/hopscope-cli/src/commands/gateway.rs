@@ -15,6 +15,9 @@ use super::{open, open_unlocked};
 
 /// How often a running gateway reads the stored faults.
 const FAULT_POLL_INTERVAL: Duration = Duration::from_millis(200);
+/// How often the running gateway looks for rotated certificates; a rotation
+/// reaches new handshakes within this time.
+const CERTIFICATE_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// Records the engine may queue before it drops new ones.
 const RECORD_CHANNEL_CAPACITY: usize = 10_000;
 /// File in the data directory that receives the workspace's authority
@@ -169,7 +172,8 @@ async fn run_gateway(path: &Path, args: GatewayRunArgs) -> Result<()> {
     let signals = StopSignals::install()?;
     print_ready(&plan, &authorities_file, &initial);
 
-    wait_for_stop(signals, &workspace, &control, &mut applied).await;
+    let served = Workspace::served_fingerprints(&plan);
+    wait_for_stop(signals, &workspace, &gateway, &control, &mut applied, served).await;
 
     println!("stopping: finishing open requests and writing records");
     gateway.shutdown().await;
@@ -200,19 +204,40 @@ impl StopSignals {
     }
 }
 
-/// Applies fault changes until SIGINT or SIGTERM arrives.
+/// Applies fault changes and swaps rotated certificates in until SIGINT or
+/// SIGTERM arrives.
 async fn wait_for_stop(
     mut signals: StopSignals,
     workspace: &Workspace,
+    gateway: &hopscope_gateway::RunningGateway,
     control: &FaultControl,
     applied: &mut BTreeMap<String, Fault>,
+    mut served: hopscope_workspace::gateway_rotation::ServedFingerprints,
 ) {
     let mut poll = tokio::time::interval(FAULT_POLL_INTERVAL);
+    let mut certificate_poll = tokio::time::interval(CERTIFICATE_POLL_INTERVAL);
     let mut failing = false;
+    let mut certificates_failing = false;
     loop {
         tokio::select! {
             _ = signals.interrupt.recv() => return,
             _ = signals.terminate.recv() => return,
+            _ = certificate_poll.tick() => match workspace.sync_certificates(gateway, &mut served).await {
+                Ok(swaps) => {
+                    certificates_failing = false;
+                    for swap in swaps {
+                        println!(
+                            "rotated: {} now serves {} with sha256 {}",
+                            swap.host, swap.credential, swap.sha256_fingerprint
+                        );
+                    }
+                }
+                Err(error) if !certificates_failing => {
+                    certificates_failing = true;
+                    tracing::warn!(error = %error, "swapping a rotated certificate failed; retrying");
+                }
+                Err(_) => {}
+            },
             _ = poll.tick() => match workspace.sync_faults(control, applied).await {
                 Ok(changes) => {
                     failing = false;
