@@ -7,13 +7,26 @@ import type {
   CommandError,
   CredentialDetail,
   CredentialSummary,
+  DemoOutcome,
+  DestinationView,
   ExportRequest,
   ImportRequest,
   InspectedCertificate,
+  IntermediaryView,
   NewAuthority,
   NewCredential,
+  NewDestination,
+  NewIntermediary,
   RevocationReason,
   RotationPolicy,
+  Topology,
+  TopologyFinding,
+  TrustAdditionRequest,
+  TrustDecision,
+  TrustExportFormat,
+  TrustListChange,
+  TrustListVersion,
+  TrustListView,
   WorkspaceStatus,
 } from './types';
 
@@ -42,6 +55,31 @@ export const api = {
     invoke<InspectedCertificate[]>('inspect_file', { path, password }),
 
   audit: (limit: number | null) => invoke<AuditEntry[]>('audit', { limit }),
+
+  topology: () => invoke<Topology>('topology'),
+  checkTopology: () => invoke<TopologyFinding[]>('check_topology'),
+  addDestination: (request: NewDestination) => invoke<DestinationView>('add_destination', { request }),
+  addIntermediary: (request: NewIntermediary) => invoke<IntermediaryView>('add_intermediary', { request }),
+  setRoute: (destination: string, via: string[]) => invoke<DestinationView>('set_route', { destination, via }),
+  destination: (name: string) => invoke<DestinationView>('destination', { name }),
+  demo: () => invoke<DemoOutcome>('demo'),
+
+  trustList: (destination: string) => invoke<TrustListView>('trust_list', { destination }),
+  trustAdd: (destination: string, addition: TrustAdditionRequest, note: string) =>
+    invoke<TrustListView>('trust_add', { destination, addition, note }),
+  trustRemove: (destination: string, entry: string) => invoke<TrustListView>('trust_remove', { destination, entry }),
+  trustSetNote: (destination: string, entry: string, note: string) =>
+    invoke<TrustListView>('trust_set_note', { destination, entry, note }),
+  trustHistory: (destination: string) => invoke<TrustListVersion[]>('trust_history', { destination }),
+  trustDiff: (destination: string, from: number, to: number) =>
+    invoke<TrustListChange[]>('trust_diff', { destination, from, to }),
+  trustRevert: (destination: string, version: number) => invoke<TrustListView>('trust_revert', { destination, version }),
+  trustExport: (destination: string, format: TrustExportFormat, path: string) =>
+    invoke<void>('trust_export', { destination, format, path }),
+  trustImport: (destination: string, path: string) => invoke<TrustListView>('trust_import', { destination, path }),
+  trustCheck: (destination: string, text: string, at: string | null) =>
+    invoke<TrustDecision>('trust_check', { destination, text, at }),
+  readPresentedFile: (path: string) => invoke<string>('read_presented_file', { path }),
 };
 
 export function isCommandError(value: unknown): value is CommandError {

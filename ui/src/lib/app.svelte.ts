@@ -3,7 +3,15 @@
 
 import type { Role } from './types';
 
-export type View = 'certificates' | 'authorities' | 'rotation' | 'timeline' | 'audit' | 'detail';
+export type View =
+  | 'certificates'
+  | 'authorities'
+  | 'rotation'
+  | 'timeline'
+  | 'audit'
+  | 'topology'
+  | 'trust'
+  | 'detail';
 
 export type DialogRequest =
   | { kind: 'create-authority'; parent: string | null }
@@ -12,7 +20,16 @@ export type DialogRequest =
   | { kind: 'export'; name: string }
   | { kind: 'rotate'; names: string[] }
   | { kind: 'revoke'; name: string }
-  | { kind: 'crl'; name: string };
+  | { kind: 'crl'; name: string }
+  | { kind: 'add-destination' }
+  | { kind: 'add-intermediary' }
+  | { kind: 'set-route'; destination: string; route: string[] }
+  | { kind: 'demo' }
+  | { kind: 'trust-add'; destination: string; mode: 'anchor' | 'pin' | 'deny' }
+  | { kind: 'trust-remove'; destination: string; entry: string; label: string }
+  | { kind: 'trust-revert'; destination: string; version: number; current: number }
+  | { kind: 'trust-export'; destination: string }
+  | { kind: 'trust-import'; destination: string };
 
 export interface Toast {
   id: number;
@@ -26,6 +43,8 @@ class UiState {
   detailName = $state<string | null>(null);
   /** View that "back" returns to from the detail view. */
   previousView = $state<View>('certificates');
+  /** The destination whose trust list the trust view shows. */
+  trustDestination = $state<string | null>(null);
   dialog = $state<DialogRequest | null>(null);
   toasts = $state<Toast[]>([]);
   /** Incremented after every change to the workspace; views reload on it. */
@@ -40,6 +59,11 @@ class UiState {
     if (this.view !== 'detail') this.previousView = this.view;
     this.detailName = name;
     this.view = 'detail';
+  }
+
+  openTrust(destination: string) {
+    this.trustDestination = destination;
+    this.view = 'trust';
   }
 
   back() {

@@ -197,3 +197,157 @@ export interface CommandError {
   code: string;
   message: string;
 }
+
+export type IntermediaryKind = 'inbound-gateway' | 'delegated';
+
+export interface DestinationView {
+  name: string;
+  public_url: string;
+  private_url: string;
+  endpoint_credential: string | null;
+  signing_credential: string | null;
+  /** Intermediary names from the inbound gateway to the last delegated one. */
+  route: string[];
+}
+
+export interface IntermediaryView {
+  name: string;
+  kind: IntermediaryKind;
+  listen_urls: string[];
+  credentials: string[];
+}
+
+export interface Topology {
+  destinations: DestinationView[];
+  intermediaries: IntermediaryView[];
+}
+
+export interface TopologyFinding {
+  code: string;
+  /** `destination`, `intermediary` or `route`; a route finding names its destination. */
+  element_kind: 'destination' | 'intermediary' | 'route';
+  element: string;
+  value: string;
+  message: string;
+  fix: string;
+}
+
+export interface NewDestination {
+  name: string;
+  public_url: string;
+  private_url: string;
+  endpoint_credential: string | null;
+  signing_credential: string | null;
+}
+
+export interface NewIntermediary {
+  name: string;
+  kind: IntermediaryKind;
+  listen_urls: string[];
+  credentials: string[];
+}
+
+export interface DemoOutcome {
+  created: boolean;
+  destinations: string[];
+}
+
+export type EntryKind = 'anchor' | 'pinned' | 'denied';
+
+export type AnchorSource = { kind: 'authority'; name: string } | { kind: 'imported' };
+
+export type DenyMatch =
+  | { kind: 'certificate'; sha256_fingerprint: string }
+  | { kind: 'spki'; spki_sha256: string }
+  | { kind: 'san_uri'; uri: string };
+
+export interface Anchor {
+  id: string;
+  note: string;
+  added_at: string;
+  source: AnchorSource;
+  subject: string;
+  sha256_fingerprint: string;
+}
+
+export interface PinnedOriginator {
+  id: string;
+  note: string;
+  added_at: string;
+  subject: string;
+  spki_sha256: string;
+}
+
+export interface DeniedOriginator {
+  id: string;
+  note: string;
+  added_at: string;
+  rule: DenyMatch;
+}
+
+export interface TrustList {
+  anchors: Anchor[];
+  pinned: PinnedOriginator[];
+  denied: DeniedOriginator[];
+}
+
+export interface TrustListView {
+  destination: string;
+  /** 0 while the list has never been edited. */
+  version: number;
+  list: TrustList;
+}
+
+export type TrustListChange =
+  | { change: 'added'; kind: EntryKind; id: string; label: string }
+  | { change: 'removed'; kind: EntryKind; id: string; label: string }
+  | { change: 'note_changed'; kind: EntryKind; id: string; from: string; to: string };
+
+export interface TrustListVersion {
+  version: number;
+  created_at: string;
+  actor: string;
+  change: string;
+  changes: TrustListChange[];
+}
+
+/** What the UI adds to a trust list; files travel as paths. */
+export type TrustAdditionRequest =
+  | { kind: 'anchor-authority'; name: string }
+  | { kind: 'anchor-file'; path: string }
+  | { kind: 'pin'; path: string }
+  | { kind: 'deny-certificate'; path: string }
+  | { kind: 'deny-spki'; spki_sha256: string }
+  | { kind: 'deny-uri'; uri: string };
+
+export type TrustExportFormat = 'pem' | 'json';
+
+export type CheckOutcome = 'pass' | 'fail' | 'not_applicable';
+
+export interface TrustCheck {
+  name: string;
+  outcome: CheckOutcome;
+  reason: string;
+}
+
+export interface LeafSummary {
+  subject: string;
+  issuer: string;
+  serial_hex: string;
+  sha256_fingerprint: string;
+  spki_sha256: string;
+  san_uris: string[];
+  key: string;
+  not_before: string;
+  not_after: string;
+}
+
+export interface TrustDecision {
+  trusted: boolean;
+  checks: TrustCheck[];
+  trust_list_version: number;
+  at: string;
+  leaf: LeafSummary | null;
+  anchor_id: string | null;
+  pinned_id: string | null;
+}
