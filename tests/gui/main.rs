@@ -6,6 +6,7 @@
 mod bench;
 mod driver;
 mod lifecycle;
+mod topology_trust;
 mod ui;
 
 use std::path::Path;
@@ -42,6 +43,8 @@ enum Start {
     PreparedWorkspace,
     /// A workspace made by `prepare_many_credentials`.
     ManyCredentials,
+    /// A workspace made by `topology_trust::prepare_demo_network`.
+    DemoNetwork,
 }
 
 /// Runs `scenario` with a fresh temp folder, tauri-driver and a session on a
@@ -62,6 +65,7 @@ where
         Start::NoWorkspace => {}
         Start::PreparedWorkspace => prepare_locked_workspace(&workspace).await?,
         Start::ManyCredentials => prepare_many_credentials(&workspace).await?,
+        Start::DemoNetwork => topology_trust::prepare_demo_network(&workspace).await?,
     }
     // The app logs to $XDG_DATA_HOME/hopscope; keep that inside the temp folder.
     let data_home = temp.path().join("data");
@@ -252,6 +256,22 @@ async fn create_issue_rotate_export() -> Result<()> {
         let serial = lifecycle::revoke_current(gui).await?;
         lifecycle::export_crl(gui, temp, &serial).await?;
         lifecycle::visit_other_screens(gui).await?;
+        check_log_has_no_secrets(temp, &[PASSPHRASE])
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topology_and_trust_lists() -> Result<()> {
+    with_app("trust", Start::DemoNetwork, async |gui, temp| {
+        topology_trust::unlock(gui).await?;
+        topology_trust::see_topology(gui).await?;
+        topology_trust::open_d_corp_trust_list(gui).await?;
+        topology_trust::deny_by_uri(gui, 2, Some("02-deny-dialog")).await?;
+        topology_trust::see_history(gui).await?;
+        topology_trust::revert_to_first(gui).await?;
+        topology_trust::add_anchor_by_authority(gui).await?;
+        topology_trust::try_clinic_a(gui, temp).await?;
         check_log_has_no_secrets(temp, &[PASSPHRASE])
     })
     .await

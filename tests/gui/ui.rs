@@ -72,10 +72,16 @@ impl Gui {
     /// Returns the element's text. Finds the element again when a re-render
     /// replaced it between finding and reading.
     pub async fn text(&self, id: &str) -> Result<String> {
+        self.text_of(&testid(id)).await
+    }
+
+    /// Returns the text of the first element matching the CSS selector, with
+    /// the same retry as `text`.
+    pub async fn text_of(&self, selector: &str) -> Result<String> {
         let deadline = Instant::now() + WAIT;
         loop {
-            let element = self.find(id).await?;
-            match bounded(&format!("reading the text of {id}"), element.text()).await {
+            let element = self.css(selector).await?;
+            match bounded(&format!("reading the text of {selector}"), element.text()).await {
                 Ok(text) => return Ok(text),
                 Err(err) if Instant::now() > deadline => return Err(err),
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
