@@ -29,6 +29,12 @@ pub fn passphrase(confirm: bool) -> Result<Zeroizing<String>> {
     Ok(first)
 }
 
+/// Returns the file named by `HOPSCOPE_PASSPHRASE_FILE`, if set, for error
+/// messages.
+pub fn passphrase_file() -> Option<String> {
+    std::env::var(PASSPHRASE_FILE_ENV).ok().filter(|v| !v.is_empty())
+}
+
 /// Reads the first line of `path` without its line ending. An empty first
 /// line is an error, because an empty password protects nothing.
 pub fn first_line(path: &Path) -> Result<Zeroizing<String>> {

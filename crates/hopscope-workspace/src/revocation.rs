@@ -1,7 +1,9 @@
 //! Revocation and CRLs.
 
+use hopscope_pki::issue::Issuer;
 use hopscope_pki::revocation::{build_crl, RevocationReason, RevokedEntry};
 use hopscope_store::rows;
+use sqlx::SqliteConnection;
 use time::Duration;
 
 use crate::credentials::{credential_row, current_certificate};
@@ -39,28 +41,19 @@ impl Workspace {
         Ok(())
     }
 
-    /// Signs a fresh CRL of the authority `name`, PEM or DER, listing every
-    /// revoked certificate it issued. Each call takes the next CRL number.
+    /// Signs fresh CRLs of the authority `name`, listing every revoked
+    /// certificate it issued. Each key the authority has had signs the CRL of
+    /// the certificates it issued, so certificates issued before a rotation
+    /// with a new key stay checkable. PEM holds every such CRL, the current
+    /// key's first; DER holds only the current key's. Each call takes the
+    /// next CRL number.
     pub async fn crl(&self, name: &str, pem: bool) -> Result<Vec<u8>> {
         self.data_key()?;
         let mut tx = self.store.begin().await?;
         let authority = self.signing_authority(&mut tx, name).await?;
-        let revoked = rows::revoked_by_authority(&mut tx, authority.credential.id)
-            .await?
-            .into_iter()
-            .map(|c| RevokedEntry {
-                serial: serial_bytes(&c.serial_hex),
-                revoked_at: from_unix(c.revoked_at.unwrap_or(0)),
-                reason: c
-                    .revocation_reason
-                    .as_deref()
-                    .and_then(|r| r.parse().ok())
-                    .unwrap_or(RevocationReason::Unspecified),
-            })
-            .collect::<Vec<_>>();
         let number = rows::next_crl_number(&mut tx, authority.credential.id).await?;
-        let this_update = now();
-        let der = build_crl(&authority.issuer(), &revoked, number as u64, this_update, this_update + CRL_LIFETIME)?;
+        let crls = self.crls_by_key(&mut tx, authority.credential.id, number).await?;
+        let revoked: usize = crls.iter().map(|c| c.revoked).sum();
         rows::insert_audit(
             &mut tx,
             now_unix(),
@@ -68,35 +61,56 @@ impl Workspace {
             name,
             None,
             None,
-            &format!("number={number} revoked={}", revoked.len()),
+            &format!("number={number} revoked={revoked} keys={}", crls.len()),
         )
         .await?;
         tx.commit().await.map_err(hopscope_store::Error::from)?;
         if pem {
-            Ok(pem::encode(&pem::Pem::new("X509 CRL", der)).into_bytes())
+            let text: String = crls.iter().map(|c| pem::encode(&pem::Pem::new("X509 CRL", c.der.clone()))).collect();
+            Ok(text.into_bytes())
         } else {
-            Ok(der)
+            Ok(crls.into_iter().next().map(|c| c.der).unwrap_or_default())
         }
     }
-}
 
-impl Workspace {
-    /// Signs, in memory, a CRL for every authority of the workspace that holds
-    /// its key, empty ones included, so a decision can say a certificate is on
-    /// no CRL. Nothing is stored and no CRL number is consumed.
+    /// Signs, in memory, the CRLs of every authority of the workspace that
+    /// holds its key, empty ones included, so a decision can say a
+    /// certificate is on no CRL. Nothing is stored and no CRL number is
+    /// consumed.
     pub(crate) async fn current_crls(&self) -> Result<Vec<Vec<u8>>> {
         let mut conn = self.conn().await?;
         let authorities = rows::listing(&mut conn, true, None).await?;
         let mut crls = Vec::new();
         for authority in authorities {
-            let credential = crate::credentials::credential_row(&mut conn, &authority.name).await?;
-            let revoked = rows::revoked_by_authority(&mut conn, credential.id).await?;
             if !authority.has_key {
                 continue;
             }
-            let signer = self.signing_authority(&mut conn, &authority.name).await?;
+            let credential = crate::credentials::credential_row(&mut conn, &authority.name).await?;
+            crls.extend(self.crls_by_key(&mut conn, credential.id, 1).await?.into_iter().map(|c| c.der));
+        }
+        Ok(crls)
+    }
+
+    /// One CRL per key of the authority credential: the current key always,
+    /// an earlier key when a certificate it signed is revoked. A key kept by
+    /// `--reuse-key` rotations signs once, as its newest certificate.
+    async fn crls_by_key(&self, conn: &mut SqliteConnection, credential_id: i64, number: i64) -> Result<Vec<SignedCrl>> {
+        let history = rows::certificate_history(conn, credential_id).await?;
+        let revoked = rows::revoked_by_authority(conn, credential_id).await?;
+        let spki_of = |certificate_id: Option<i64>| {
+            history.iter().find(|h| Some(h.id) == certificate_id).map(|h| h.spki_sha256.clone())
+        };
+        let this_update = now();
+        let mut signed_spkis = Vec::new();
+        let mut crls = Vec::new();
+        for certificate in history.iter().filter(|h| h.key_id.is_some()) {
+            if signed_spkis.contains(&certificate.spki_sha256) {
+                continue;
+            }
+            signed_spkis.push(certificate.spki_sha256.clone());
             let entries: Vec<RevokedEntry> = revoked
-                .into_iter()
+                .iter()
+                .filter(|c| spki_of(c.issuer_certificate_id).as_deref() == Some(certificate.spki_sha256.as_str()))
                 .map(|c| RevokedEntry {
                     serial: serial_bytes(&c.serial_hex),
                     revoked_at: from_unix(c.revoked_at.unwrap_or(0)),
@@ -107,11 +121,34 @@ impl Workspace {
                         .unwrap_or(RevocationReason::Unspecified),
                 })
                 .collect();
-            let this_update = now();
-            crls.push(build_crl(&signer.issuer(), &entries, 1, this_update, this_update + CRL_LIFETIME)?);
+            if !certificate.is_current && entries.is_empty() {
+                continue;
+            }
+            let key = self.load_key(conn, certificate.key_id.expect("filtered above")).await?;
+            let issuer = Issuer {
+                cert_der: &certificate.der,
+                key: &key,
+            };
+            let der = build_crl(&issuer, &entries, number as u64, this_update, this_update + CRL_LIFETIME)?;
+            let signed = SignedCrl {
+                der,
+                revoked: entries.len(),
+            };
+            // The current key's CRL first: a DER export holds only that one.
+            if certificate.is_current {
+                crls.insert(0, signed);
+            } else {
+                crls.push(signed);
+            }
         }
         Ok(crls)
     }
+}
+
+/// A signed CRL and how many certificates it lists.
+struct SignedCrl {
+    der: Vec<u8>,
+    revoked: usize,
 }
 
 /// Unsigned big-endian serial bytes from the stored hex of the DER integer

@@ -29,7 +29,9 @@ impl Workspace {
         let mut conn = self.conn().await?;
         let credential = credential_row(&mut conn, name).await?;
         let current = current_certificate(&mut conn, &credential).await?;
-        let certificates = if request.chain {
+        // A PKCS#12 file always carries the chain: appliances that import
+        // one expect to serve the whole chain from it.
+        let certificates = if request.chain || request.format == ExportFormat::P12 {
             chain_ders(&mut conn, &current).await?
         } else {
             vec![current.der.clone()]

@@ -203,6 +203,11 @@ impl Workspace {
     /// Makes the content of `version` the newest version. The revert is
     /// itself a new version, so it can be reverted too.
     pub async fn trust_revert(&self, destination: &str, version: i64) -> Result<TrustListView> {
+        if version < 1 {
+            return Err(Error::Invalid(format!(
+                "cannot revert to version {version}: versions start at 1 (version 0 is the empty list before the first edit); to empty the list, remove its entries"
+            )));
+        }
         let mut tx = self.store.begin().await?;
         let row = destination_row(&mut tx, destination).await?;
         let list = version_list(&mut tx, row.id, destination, version).await?;

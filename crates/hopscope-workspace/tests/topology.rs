@@ -198,3 +198,30 @@ async fn wrong_role_and_unknown_names_rejected() {
     assert!(bad_url.to_string().contains("http://fhir.f-corp.test/"), "{bad_url}");
     assert_eq!(workspace.destination("d-corp").await.unwrap().route, ["int-one", "int-two"]);
 }
+
+#[tokio::test]
+async fn revoked_stays_revoked_after_authority_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = demo_workspace(&dir).await;
+    let chain_request = hopscope_workspace::ExportRequest {
+        format: hopscope_workspace::ExportFormat::Pem,
+        chain: true,
+        key: false,
+        key_in_clear: false,
+        legacy: false,
+        password: None,
+    };
+    let chain = workspace.export("clinic-a", &chain_request).await.unwrap();
+    let presented = hopscope_workspace::Presented::from_text(std::str::from_utf8(&chain).unwrap()).unwrap();
+    workspace.revoke("clinic-a", RevocationReason::KeyCompromise).await.unwrap();
+
+    // The root gets a new key; clinic-a was signed by the old one.
+    workspace.rotate("demo-community", false).await.unwrap();
+    let decision = workspace.trust_check("d-corp", &presented, None).await.unwrap();
+    let crl_pem = String::from_utf8(workspace.crl("demo-community", true).await.unwrap()).unwrap();
+
+    assert!(!decision.trusted, "{decision:#?}");
+    let revocation = decision.checks.iter().find(|c| c.name == hopscope_trust::CheckName::Revocation).unwrap();
+    assert_eq!(revocation.outcome, hopscope_trust::Outcome::Fail, "{}", revocation.reason);
+    assert_eq!(crl_pem.matches("BEGIN X509 CRL").count(), 2, "one CRL per key: {crl_pem}");
+}

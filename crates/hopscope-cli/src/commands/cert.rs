@@ -107,13 +107,22 @@ pub async fn run(path: &Path, command: CertCommand) -> Result<()> {
         CertCommand::Policy(args) => {
             let workspace = open(path).await?;
             let current = workspace.credential(&args.name).await?.policy;
+            if args.remaining.is_none() && args.auto_rotate.is_none() {
+                println!(
+                    "{}: rotation due with {:.2}% of the lifetime left, automatic rotation {}",
+                    args.name,
+                    current.remaining_fraction * 100.0,
+                    if current.auto_rotate { "on" } else { "off" }
+                );
+                return Ok(());
+            }
             let policy = RotationPolicy {
                 remaining_fraction: args.remaining.unwrap_or(current.remaining_fraction),
                 auto_rotate: args.auto_rotate.unwrap_or(current.auto_rotate),
             };
             workspace.set_rotation_policy(&args.name, policy).await?;
             println!(
-                "{}: rotation due with {:.0}% of the lifetime left, automatic rotation {}",
+                "{}: rotation due with {:.2}% of the lifetime left, automatic rotation {}",
                 args.name,
                 policy.remaining_fraction * 100.0,
                 if policy.auto_rotate { "on" } else { "off" }

@@ -68,8 +68,14 @@ async fn open(path: &Path) -> Result<Workspace> {
 async fn open_unlocked(path: &Path) -> Result<Workspace> {
     let workspace = open(path).await?;
     let passphrase = secrets::passphrase(false)?;
-    workspace.unlock(&passphrase).await?;
-    Ok(workspace)
+    match workspace.unlock(&passphrase).await {
+        Ok(()) => Ok(workspace),
+        Err(e @ hopscope_workspace::Error::WrongPassphrase { .. }) => match secrets::passphrase_file() {
+            Some(file) => Err(anyhow::anyhow!("{e} (the passphrase was read from {} = {file})", secrets::PASSPHRASE_FILE_ENV)),
+            None => Err(e.into()),
+        },
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Parses a duration argument into seconds.
@@ -89,6 +95,14 @@ fn write_output(path: &PathBuf, bytes: &[u8], secret: bool) -> Result<()> {
         options.mode(0o600);
     }
     let mut file = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    // `mode` applies only when the file is created, so an existing file
+    // gets 0600 here before any key material is written to it.
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} readable by its owner only", path.display()))?;
+    }
     file.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
