@@ -33,6 +33,13 @@ pub enum Error {
     CredentialWithoutKey(String),
     #[error("invalid request: {0}")]
     Invalid(String),
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -9,6 +9,8 @@
 //! SHA-256 only, so a configurable body capture (up to 1 MiB by default)
 //! is still missing.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hopscope_gateway::ExchangeRecord;
@@ -54,9 +56,34 @@ pub struct RecordWriterStats {
 /// A running record writer.
 pub struct RecordWriter {
     task: JoinHandle<RecordWriterStats>,
+    counts: RecordWriterCounts,
+}
+
+/// Live totals of a running record writer; clones share them.
+#[derive(Debug, Clone, Default)]
+pub struct RecordWriterCounts {
+    written: Arc<AtomicU64>,
+    failed: Arc<AtomicU64>,
+}
+
+impl RecordWriterCounts {
+    /// Hop records stored so far.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    /// Hop records lost so far because a transaction failed.
+    pub fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
 }
 
 impl RecordWriter {
+    /// Returns the live totals, which grow after each batch.
+    pub fn counts(&self) -> RecordWriterCounts {
+        self.counts.clone()
+    }
+
     /// Waits until every sender of the channel is gone and every record
     /// received is written, then returns the totals.
     pub async fn finish(self) -> RecordWriterStats {
@@ -79,8 +106,11 @@ impl Workspace {
         options: RecordWriterOptions,
     ) -> RecordWriter {
         let workspace = self.clone();
+        let counts = RecordWriterCounts::default();
+        let live = counts.clone();
         RecordWriter {
-            task: tokio::spawn(async move { workspace.write_records(receiver, options).await }),
+            task: tokio::spawn(async move { workspace.write_records(receiver, options, live).await }),
+            counts,
         }
     }
 
@@ -88,6 +118,7 @@ impl Workspace {
         &self,
         mut receiver: mpsc::Receiver<ExchangeRecord>,
         options: RecordWriterOptions,
+        counts: RecordWriterCounts,
     ) -> RecordWriterStats {
         let batch_size = options.batch_size.max(1);
         let mut stats = RecordWriterStats::default();
@@ -107,9 +138,11 @@ impl Workspace {
                 Ok(expired) => {
                     stats.written += batch.len() as u64;
                     stats.expired += expired;
+                    counts.written.store(stats.written, Ordering::Relaxed);
                 }
                 Err(error) => {
                     stats.failed += batch.len() as u64;
+                    counts.failed.store(stats.failed, Ordering::Relaxed);
                     tracing::error!(records = batch.len(), error = %error, "writing exchange records failed; they are lost");
                 }
             }

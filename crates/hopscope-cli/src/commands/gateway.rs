@@ -1,28 +1,16 @@
 //! `gateway run` (the embedded test gateway in the foreground) and
 //! `gateway fault` (set or clear a hop's fault, from any process).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use clap::{ArgGroup, Args, Subcommand};
-use hopscope_workspace::paths::data_dir;
-use hopscope_workspace::{Fault, FaultControl, GatewayPlan, RecordWriterOptions, Workspace};
+use hopscope_workspace::gateway_runtime::curl_command;
+use hopscope_workspace::{Fault, GatewayEvent, GatewayRuntime, Workspace};
 use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::broadcast;
 
 use super::{open, open_unlocked};
-
-/// How often a running gateway reads the stored faults.
-const FAULT_POLL_INTERVAL: Duration = Duration::from_millis(200);
-/// How often the running gateway looks for rotated certificates; a rotation
-/// reaches new handshakes within this time.
-const CERTIFICATE_POLL_INTERVAL: Duration = Duration::from_secs(1);
-/// Records the engine may queue before it drops new ones.
-const RECORD_CHANNEL_CAPACITY: usize = 10_000;
-/// File in the data directory that receives the workspace's authority
-/// certificates, for `curl --cacert`.
-const AUTHORITIES_FILE: &str = "gateway-authorities.pem";
 
 #[derive(Debug, Subcommand)]
 pub enum GatewayCommand {
@@ -136,54 +124,26 @@ async fn run_gateway(path: &Path, args: GatewayRunArgs) -> Result<()> {
     if args.demo && workspace.demo().await?.created {
         println!("created the demo network in {}", path.display());
     }
-    let plan = workspace.gateway_plan().await?;
-    let authorities_file = write_authorities(&plan)?;
-
-    let mut destinations = Vec::new();
-    for config in plan.destinations.clone() {
-        match hopscope_gateway::StubDestination::start(config).await {
-            Ok(destination) => destinations.push(destination),
-            Err(error) => {
-                stop_destinations(destinations).await;
-                return Err(error.into());
-            }
-        }
-    }
-    let (sink, receiver) = hopscope_gateway::RecordSink::channel(RECORD_CHANNEL_CAPACITY);
-    let writer = workspace.spawn_record_writer(receiver, RecordWriterOptions::default());
-    // A clone of the sink outlives the gateway so the dropped count can be
-    // read after shutdown; dropping it afterwards closes the channel.
-    let sink_handle = sink.clone();
-    let gateway = match hopscope_gateway::Gateway::start_with_records(plan.config.clone(), sink).await {
-        Ok(gateway) => gateway,
-        Err(error) => {
-            stop_destinations(destinations).await;
-            drop(sink_handle);
-            writer.finish().await;
-            return Err(error.into());
-        }
-    };
-
-    let control = gateway.faults();
-    let mut applied = BTreeMap::new();
-    let initial = workspace.sync_faults(&control, &mut applied).await?;
+    let runtime = workspace.start_gateway().await?;
+    let events = runtime.events();
     // Handlers are installed before the ready line, so a signal sent as soon
     // as it appears stops the gateway cleanly instead of killing it.
-    let signals = StopSignals::install()?;
-    print_ready(&plan, &authorities_file, &initial);
+    let signals = match StopSignals::install() {
+        Ok(signals) => signals,
+        Err(error) => {
+            runtime.stop().await;
+            return Err(error);
+        }
+    };
+    print_ready(&runtime);
 
-    let served = Workspace::served_fingerprints(&plan);
-    wait_for_stop(signals, &workspace, &gateway, &control, &mut applied, served).await;
+    wait_for_stop(signals, events).await;
 
     println!("stopping: finishing open requests and writing records");
-    gateway.shutdown().await;
-    stop_destinations(destinations).await;
-    let dropped = sink_handle.dropped();
-    drop(sink_handle);
-    let stats = writer.finish().await;
+    let stopped = runtime.stop().await;
     println!(
         "stopped: {} hop records written, {} dropped (record queue full), {} lost (write failed)",
-        stats.written, dropped, stats.failed
+        stopped.written, stopped.dropped, stopped.failed
     );
     workspace.close().await;
     Ok(())
@@ -204,76 +164,42 @@ impl StopSignals {
     }
 }
 
-/// Applies fault changes and swaps rotated certificates in until SIGINT or
-/// SIGTERM arrives.
-async fn wait_for_stop(
-    mut signals: StopSignals,
-    workspace: &Workspace,
-    gateway: &hopscope_gateway::RunningGateway,
-    control: &FaultControl,
-    applied: &mut BTreeMap<String, Fault>,
-    mut served: hopscope_workspace::gateway_rotation::ServedFingerprints,
-) {
-    let mut poll = tokio::time::interval(FAULT_POLL_INTERVAL);
-    let mut certificate_poll = tokio::time::interval(CERTIFICATE_POLL_INTERVAL);
-    let mut failing = false;
-    let mut certificates_failing = false;
+/// Prints the fault changes and certificate swaps of the running gateway
+/// until SIGINT or SIGTERM arrives.
+async fn wait_for_stop(mut signals: StopSignals, mut events: broadcast::Receiver<GatewayEvent>) {
     loop {
         tokio::select! {
             _ = signals.interrupt.recv() => return,
             _ = signals.terminate.recv() => return,
-            _ = certificate_poll.tick() => match workspace.sync_certificates(gateway, &mut served).await {
-                Ok(swaps) => {
-                    certificates_failing = false;
-                    for swap in swaps {
-                        println!(
-                            "rotated: {} now serves {} with sha256 {}",
-                            swap.host, swap.credential, swap.sha256_fingerprint
-                        );
-                    }
+            event = events.recv() => match event {
+                Ok(GatewayEvent::FaultChanged { hop, fault }) => print_fault(&hop, fault.as_ref()),
+                Ok(GatewayEvent::CertificateSwapped(swap)) => println!(
+                    "rotated: {} now serves {} with sha256 {}",
+                    swap.host, swap.credential, swap.sha256_fingerprint
+                ),
+                Err(broadcast::error::RecvError::Lagged(skipped)) => {
+                    tracing::warn!(skipped, "gateway events came faster than they were printed; some were skipped");
                 }
-                Err(error) if !certificates_failing => {
-                    certificates_failing = true;
-                    tracing::warn!(error = %error, "swapping a rotated certificate failed; retrying");
+                // The gateway task ended on its own; only a signal stops
+                // the command, as before.
+                Err(broadcast::error::RecvError::Closed) => {
+                    wait_for_signal(signals).await;
+                    return;
                 }
-                Err(_) => {}
-            },
-            _ = poll.tick() => match workspace.sync_faults(control, applied).await {
-                Ok(changes) => {
-                    failing = false;
-                    for (hop, fault) in changes {
-                        print_fault(&hop, fault.as_ref());
-                    }
-                }
-                // Logged once per run of failures, so a locked database
-                // does not write a line every 200 ms.
-                Err(error) if !failing => {
-                    failing = true;
-                    tracing::warn!(error = %error, "reading the stored faults failed; retrying");
-                }
-                Err(_) => {}
             },
         }
     }
 }
 
-async fn stop_destinations(destinations: Vec<hopscope_gateway::StubDestination>) {
-    for destination in destinations {
-        destination.shutdown().await;
+async fn wait_for_signal(mut signals: StopSignals) {
+    tokio::select! {
+        _ = signals.interrupt.recv() => {}
+        _ = signals.terminate.recv() => {}
     }
 }
 
-/// Writes the workspace's authority certificates for `curl --cacert`.
-fn write_authorities(plan: &GatewayPlan) -> Result<PathBuf> {
-    let dir = data_dir();
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
-    let file = dir.join(AUTHORITIES_FILE);
-    super::write_output(&file, plan.authorities_pem.as_bytes(), false)?;
-    Ok(file)
-}
-
-fn print_ready(plan: &GatewayPlan, authorities_file: &Path, faults: &[(String, Option<Fault>)]) {
-    for listener in &plan.listeners {
+fn print_ready(runtime: &GatewayRuntime) {
+    for listener in runtime.listeners() {
         println!("{} ({}) listening on {}", listener.hop, listener.kind, listener.address);
         for certificate in &listener.certificates {
             println!(
@@ -283,21 +209,19 @@ fn print_ready(plan: &GatewayPlan, authorities_file: &Path, faults: &[(String, O
         }
     }
     println!();
-    for endpoint in &plan.public_endpoints {
-        if endpoint.route.is_empty() {
-            println!("# {}: no route, so {} is unreachable; set one with `hopscope route add`", endpoint.destination, endpoint.public_url);
-            continue;
+    for endpoint in runtime.public_endpoints() {
+        match curl_command(endpoint, runtime.authorities_file()) {
+            None => println!(
+                "# {}: no route, so {} is unreachable; set one with `hopscope route add`",
+                endpoint.destination, endpoint.public_url
+            ),
+            Some(curl) => {
+                println!("# {} via {}", endpoint.destination, endpoint.route.join(" -> "));
+                println!("{curl}");
+            }
         }
-        println!("# {} via {}", endpoint.destination, endpoint.route.join(" -> "));
-        println!(
-            "curl --resolve {host}:{port}:127.0.0.1 --cacert {cacert} {url}/metadata",
-            host = endpoint.host,
-            port = endpoint.port,
-            cacert = shell_word(&authorities_file.display().to_string()),
-            url = endpoint.public_url,
-        );
     }
-    for (hop, fault) in faults {
+    for (hop, fault) in runtime.initial_faults() {
         print_fault(hop, fault.as_ref());
     }
     println!();
@@ -308,14 +232,5 @@ fn print_fault(hop: &str, fault: Option<&Fault>) {
     match fault {
         Some(fault) => println!("fault of {hop}: {fault}"),
         None => println!("fault of {hop} cleared"),
-    }
-}
-
-/// Quotes `word` for a POSIX shell when it contains anything but safe characters.
-fn shell_word(word: &str) -> String {
-    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c)) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
