@@ -37,6 +37,11 @@ const COMMANDS: &[&str] = &[
     "trust_import",
     "trust_check",
     "read_presented_file",
+    "gateway_start",
+    "gateway_stop",
+    "gateway_status",
+    "gateway_set_fault",
+    "gateway_clear_fault",
 ];
 
 fn main() {

@@ -26,6 +26,10 @@ impl CommandError {
     pub fn invalid(message: String) -> CommandError {
         CommandError { code: "invalid", message }
     }
+
+    pub fn gateway_stopped() -> CommandError {
+        CommandError { code: "gateway-stopped", message: "the gateway is not running; start it first".to_owned() }
+    }
 }
 
 impl From<Error> for CommandError {
@@ -42,6 +46,8 @@ impl From<Error> for CommandError {
             Error::Pki(pki) => pki_code(pki),
             Error::Trust(trust) => trust_code(trust),
             Error::Store(_) => "store",
+            Error::Gateway(_) => "gateway",
+            Error::Io { .. } => "io",
             _ => "internal",
         };
         CommandError { code, message: err.to_string() }

@@ -13,6 +13,7 @@ mod state;
 use std::path::PathBuf;
 
 use hopscope_workspace::paths;
+use tauri::Manager;
 
 use crate::state::AppState;
 
@@ -61,10 +62,19 @@ fn main() -> anyhow::Result<()> {
             commands::trust::trust_import,
             commands::trust::trust_check,
             commands::trust::read_presented_file,
+            commands::gateway::gateway_start,
+            commands::gateway::gateway_stop,
+            commands::gateway::gateway_status,
+            commands::gateway::gateway_set_fault,
+            commands::gateway::gateway_clear_fault,
         ])
         .build(tauri::generate_context!())?
-        .run(|_app, event| {
+        .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
+                // The gateway's records would be lost and its ports left to
+                // the runtime's teardown if the app exited under it.
+                let state = app.state::<AppState>();
+                tauri::async_runtime::block_on(state.stop_gateway());
                 tracing::info!("Hopscope stopped");
             }
         });

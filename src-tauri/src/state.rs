@@ -1,12 +1,12 @@
-//! App state kept between commands: the workspace path and, once created or
-//! opened, the workspace itself.
+//! App state kept between commands: the workspace path, once created or
+//! opened the workspace itself, and the test gateway while it runs.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use hopscope_workspace::Workspace;
+use hopscope_workspace::{GatewayRuntime, GatewayStopped, Workspace};
 use tauri::AppHandle;
-use tokio::sync::RwLock;
+use tokio::sync::{Mutex, RwLock};
 
 use crate::error::CommandError;
 
@@ -15,12 +15,28 @@ pub struct AppState {
     pub path: PathBuf,
     /// `None` until `create_workspace` or `unlock` opens the file.
     pub workspace: RwLock<Option<Workspace>>,
+    /// The running test gateway; `None` while it is stopped.
+    pub gateway: Mutex<Option<GatewayRuntime>>,
     auto_rotation_started: AtomicBool,
 }
 
 impl AppState {
     pub fn new(path: PathBuf) -> AppState {
-        AppState { path, workspace: RwLock::new(None), auto_rotation_started: AtomicBool::new(false) }
+        AppState {
+            path,
+            workspace: RwLock::new(None),
+            gateway: Mutex::new(None),
+            auto_rotation_started: AtomicBool::new(false),
+        }
+    }
+
+    /// Stops the running gateway, if any, after its open requests finish and
+    /// its pending records are written. The status reads stopped at once.
+    pub async fn stop_gateway(&self) -> Option<GatewayStopped> {
+        let runtime = self.gateway.lock().await.take()?;
+        let stopped = runtime.stop().await;
+        tracing::info!(written = stopped.written, dropped = stopped.dropped, failed = stopped.failed, "gateway stopped");
+        Some(stopped)
     }
 
     /// Starts automatic rotation on the first unlock; later calls do nothing.

@@ -88,7 +88,7 @@ pub struct EndpointStatus {
 }
 
 /// Totals of a gateway that stopped.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct GatewayStopped {
     pub written: u64,
     /// Dropped because the record queue was full.

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod authorities;
 pub mod credentials;
 pub mod files;
+pub mod gateway;
 pub mod topology;
 pub mod trust;
 pub mod workspace;

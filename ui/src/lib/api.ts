@@ -19,6 +19,9 @@ import type {
   NewIntermediary,
   RevocationReason,
   RotationPolicy,
+  Fault,
+  GatewayStatus,
+  GatewayStopped,
   Topology,
   TopologyFinding,
   TrustAdditionRequest,
@@ -80,6 +83,12 @@ export const api = {
   trustCheck: (destination: string, text: string, at: string | null) =>
     invoke<TrustDecision>('trust_check', { destination, text, at }),
   readPresentedFile: (path: string) => invoke<string>('read_presented_file', { path }),
+
+  gatewayStart: () => invoke<GatewayStatus>('gateway_start'),
+  gatewayStop: () => invoke<GatewayStopped | null>('gateway_stop'),
+  gatewayStatus: () => invoke<GatewayStatus | null>('gateway_status'),
+  gatewaySetFault: (hop: string, fault: Fault) => invoke<GatewayStatus>('gateway_set_fault', { hop, fault }),
+  gatewayClearFault: (hop: string) => invoke<GatewayStatus>('gateway_clear_fault', { hop }),
 };
 
 export function isCommandError(value: unknown): value is CommandError {

@@ -11,6 +11,7 @@ export type View =
   | 'audit'
   | 'topology'
   | 'trust'
+  | 'gateway'
   | 'detail';
 
 export type DialogRequest =

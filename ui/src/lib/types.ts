@@ -351,3 +351,58 @@ export interface TrustDecision {
   anchor_id: string | null;
   pinned_id: string | null;
 }
+
+/** A hop's fault, as the gateway's `Fault` serializes it. */
+export type Fault =
+  | { kind: 'delay'; ms: number }
+  | { kind: 'hold' }
+  | { kind: 'drop' }
+  | { kind: 'status'; code: number }
+  | { kind: 'tamper-body' }
+  | { kind: 'strip-header'; name: string }
+  | { kind: 'replace-token' };
+
+export type FaultKind = Fault['kind'];
+
+export interface ServedCertificate {
+  host: string;
+  credential: string;
+  subject: string;
+  sha256_fingerprint: string;
+}
+
+export interface ListenerStatus {
+  hop: string;
+  kind: IntermediaryKind | 'destination';
+  /** `127.0.0.1:8443` */
+  address: string;
+  certificates: ServedCertificate[];
+  requests: number;
+  errors: number;
+  fault: Fault | null;
+}
+
+export interface EndpointStatus {
+  destination: string;
+  public_url: string;
+  host: string;
+  port: number;
+  route: string[];
+  /** `null` when the destination has no route. */
+  curl: string | null;
+}
+
+export interface GatewayStatus {
+  listeners: ListenerStatus[];
+  public_endpoints: EndpointStatus[];
+  authorities_file: string;
+  records_written: number;
+  records_dropped: number;
+  records_failed: number;
+}
+
+export interface GatewayStopped {
+  written: number;
+  dropped: number;
+  failed: number;
+}
