@@ -5,6 +5,7 @@
 
 mod bench;
 mod driver;
+mod gateway;
 mod lifecycle;
 mod topology_trust;
 mod ui;
@@ -45,6 +46,8 @@ enum Start {
     ManyCredentials,
     /// A workspace made by `topology_trust::prepare_demo_network`.
     DemoNetwork,
+    /// A workspace made by `gateway::prepare`.
+    GatewayDemo,
 }
 
 /// Runs `scenario` with a fresh temp folder, tauri-driver and a session on a
@@ -66,6 +69,7 @@ where
         Start::PreparedWorkspace => prepare_locked_workspace(&workspace).await?,
         Start::ManyCredentials => prepare_many_credentials(&workspace).await?,
         Start::DemoNetwork => topology_trust::prepare_demo_network(&workspace).await?,
+        Start::GatewayDemo => gateway::prepare(&workspace).await?,
     }
     // The app logs to $XDG_DATA_HOME/hopscope; keep that inside the temp folder.
     let data_home = temp.path().join("data");
@@ -272,6 +276,24 @@ async fn topology_and_trust_lists() -> Result<()> {
         topology_trust::revert_to_first(gui).await?;
         topology_trust::add_anchor_by_authority(gui).await?;
         topology_trust::try_clinic_a(gui, temp).await?;
+        check_log_has_no_secrets(temp, &[PASSPHRASE])
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_start_fault_stop() -> Result<()> {
+    // Held for the whole scenario, app start and exit included.
+    let _ports = gateway::PortLock::acquire().await?;
+    with_app("gateway", Start::GatewayDemo, async |gui, temp| {
+        let workspace = temp.join("workspace.db");
+        topology_trust::unlock(gui).await?;
+        gateway::open_gateway_screen(gui).await?;
+        gateway::start_fails_on_taken_port(gui).await?;
+        gateway::start(gui).await?;
+        gateway::request_counts(gui, &workspace).await?;
+        gateway::fault_on_int_two(gui, &workspace).await?;
+        gateway::stop(gui).await?;
         check_log_has_no_secrets(temp, &[PASSPHRASE])
     })
     .await
