@@ -34,7 +34,9 @@ test: deps build
 # Benchmarks are not tests: they print figures for BENCHMARKS.md.
 bench: deps build
 	@command -v hyperfine > /dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq hyperfine bc; }
+	@command -v h2load > /dev/null && command -v nginx > /dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nghttp2-client nginx; }
 	bash bench/run.sh
+	bash bench/gateway.sh
 
 deps: apt-deps npm-deps tools
 
