@@ -422,3 +422,34 @@ fn rotation_reaches_running_gateway() {
     let (status, output) = gateway.interrupt();
     assert_eq!(status.code(), Some(0), "gateway output:\n{}", output.join("\n"));
 }
+
+#[test]
+fn client_hangups_do_not_kill_gateway() {
+    let env = Env::with_demo();
+    let mut gateway = Gateway::start(&env);
+    // Clients that give up mid-body make the gateway write to closed
+    // sockets; with SIGPIPE at its default disposition that killed it.
+    for attempt in 0..5 {
+        let mut command = Command::new("curl");
+        command
+            .args(["--silent", "--http1.1", "--max-time", "0.3", "--output", "/dev/null"])
+            .arg("--resolve")
+            .arg("fhir.b-corp.test:8443:127.0.0.1")
+            .arg("--cacert")
+            .arg(&gateway.cacert)
+            .arg(format!("{B_CORP}/Binary/hangup-{attempt}?bytes=500000000"));
+        let outcome = run(command);
+        assert!(!outcome.success(), "curl should time out mid-body\n{outcome}");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        gateway.child.try_wait().expect("cannot poll the gateway").is_none(),
+        "the gateway exited after clients hung up; output:\n{}",
+        gateway.output.join("\n")
+    );
+
+    let after = curl(&env, &gateway, &format!("{B_CORP}/metadata"), "after-hangups");
+    assert_eq!(after.status, 200);
+    let (status, output) = gateway.interrupt();
+    assert_eq!(status.code(), Some(0), "gateway output:\n{}", output.join("\n"));
+}

@@ -15,8 +15,13 @@ use clap::Parser;
 use crate::cli::Cli;
 
 fn main() -> ExitCode {
-    restore_default_sigpipe();
     let cli = Cli::parse();
+    // The gateway writes to sockets that clients close at any moment; with
+    // SIGPIPE at its default a client hanging up would kill the gateway, so
+    // it keeps Rust's default of ignoring SIGPIPE and handling EPIPE.
+    if !serves_network(&cli) {
+        restore_default_sigpipe();
+    }
     let _log_guard = logging::init(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -33,6 +38,14 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Tells whether the command runs network servers (`gateway run`).
+fn serves_network(cli: &Cli) -> bool {
+    matches!(
+        cli.command,
+        cli::Command::Gateway(commands::gateway::GatewayCommand::Run(_))
+    )
 }
 
 /// Lets a closed pipe end the process quietly, as other Unix tools do
