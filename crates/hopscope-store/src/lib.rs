@@ -43,6 +43,16 @@ impl Store {
             })?;
         }
         let pool = connect(path, true).await?;
+        // Keys are encrypted, but names, URLs and the audit log are the
+        // operator's business only: the file is readable by its owner alone.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| Error::Io {
+                path: path.display().to_string(),
+                source: e,
+            })?;
+        }
         MIGRATOR.run(&pool).await.map_err(|e| Error::Migration(e.to_string()))?;
         tracing::info!(workspace = %path.display(), "created workspace");
         Ok(Store { pool, path: path.to_path_buf() })
@@ -160,6 +170,17 @@ mod tests {
         Store::create(&path).await.unwrap().close().await;
         let store = Store::open(&path).await.unwrap();
         assert_eq!(store.path(), path);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn create_makes_owner_only_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ws.db");
+        Store::create(&path).await.unwrap().close().await;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "workspace file mode {mode:o}");
     }
 
     #[tokio::test]
