@@ -428,3 +428,36 @@ bad_topology_table! {
         &["an intermediary named \"gw\" already exists"]
     ),
 }
+
+#[test]
+fn update_fixes_private_url_finding() {
+    let env = Env::with_demo();
+    env.ok(&["destination", "update", "d-corp", "--private-url", "https://d-corp2.internal.test:9446/fhir"]);
+    let (broken, findings) = check_json(&env);
+    assert_eq!(broken.code(), Some(1), "the changed private URL is not covered\n{broken}");
+    let fix = findings[0]["fix"].as_str().unwrap_or_default().to_string();
+    assert!(fix.contains("hopscope destination update d-corp --endpoint-cert"), "the fix names a command that works: {fix}");
+
+    env.ok(&[
+        "cert", "issue", "d-corp-private-2", "--role", "private-endpoint", "--authority", "demo-community",
+        "--url", "https://d-corp2.internal.test:9446/fhir",
+    ]);
+    env.ok(&["destination", "update", "d-corp", "--endpoint-cert", "d-corp-private-2"]);
+    env.ok(&["intermediary", "update", "int-two", "--cert", "int-two-private"]);
+
+    let (fixed, findings) = check_json(&env);
+    assert_eq!(fixed.code(), Some(0), "{findings:#}");
+    let topology = env.json(&["topology", "show", "--json"]);
+    assert_eq!(named(&topology["destinations"], "d-corp", "destinations")["route"], json!(["int-one", "int-two"]));
+    assert_eq!(env.json(&["trust", "list", "d-corp", "--json"])["version"], 1, "the trust list is kept");
+}
+
+#[test]
+fn update_rejects_unknown_and_empty() {
+    let env = Env::with_demo();
+
+    env.assert_rejected(&["destination", "update", "x-corp", "--private-url", "https://x.internal.test/"], 1, &["x-corp"]);
+    env.assert_rejected(&["intermediary", "update", "int-nine", "--cert", "int-two-private"], 1, &["int-nine"]);
+    env.assert_rejected(&["destination", "update", "d-corp"], 2, &[]);
+    env.assert_rejected(&["intermediary", "update", "int-two", "--cert", "d-corp-public"], 1, &["must be a private-endpoint credential"]);
+}

@@ -186,6 +186,26 @@ pub struct TrustImportArgs {
 pub enum DestinationCommand {
     /// Add a destination with its public and private URLs
     Add(DestinationAddArgs),
+    /// Change a destination's URLs or credentials, keeping its route and trust list
+    Update(DestinationUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["public_url", "private_url", "endpoint_cert", "signing_cert"])))]
+pub struct DestinationUpdateArgs {
+    pub name: String,
+    /// The public FHIR base URL originators use
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// The destination's own (private) URL, behind the intermediaries
+    #[arg(long, value_name = "URL")]
+    pub private_url: Option<String>,
+    /// Private-endpoint credential that serves the private URL
+    #[arg(long, value_name = "CERT")]
+    pub endpoint_cert: Option<String>,
+    /// Destination-signing credential that signs payloads and tokens
+    #[arg(long, value_name = "CERT")]
+    pub signing_cert: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -209,6 +229,20 @@ pub struct DestinationAddArgs {
 pub enum IntermediaryCommand {
     /// Add an inbound gateway or a delegated intermediary
     Add(IntermediaryAddArgs),
+    /// Replace an intermediary's listen URLs or credentials
+    Update(IntermediaryUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["listen", "cert"])))]
+pub struct IntermediaryUpdateArgs {
+    pub name: String,
+    /// URLs it listens on, replacing the current ones
+    #[arg(long = "listen", value_name = "URL", num_args = 1..)]
+    pub listen: Vec<String>,
+    /// Credentials that serve the listen URLs, replacing the current ones
+    #[arg(long = "cert", value_name = "CERT", num_args = 1..)]
+    pub cert: Vec<String>,
 }
 
 #[derive(Debug, Args)]

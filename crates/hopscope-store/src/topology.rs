@@ -221,3 +221,46 @@ pub async fn trust_list_history(conn: &mut SqliteConnection, destination_id: i64
         .fetch_all(conn)
         .await?)
 }
+
+/// Replaces a destination's URLs and credentials.
+pub async fn update_destination(
+    conn: &mut SqliteConnection,
+    id: i64,
+    public_url: &str,
+    private_url: &str,
+    endpoint_credential_id: Option<i64>,
+    signing_credential_id: Option<i64>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE destinations SET public_url = ?, private_url = ?, endpoint_credential_id = ?, signing_credential_id = ?
+         WHERE id = ?",
+    )
+    .bind(public_url)
+    .bind(private_url)
+    .bind(endpoint_credential_id)
+    .bind(signing_credential_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes every listen URL of an intermediary, before `add_listen_url`
+/// writes the new ones.
+pub async fn clear_listen_urls(conn: &mut SqliteConnection, intermediary_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM intermediary_listen_urls WHERE intermediary_id = ?")
+        .bind(intermediary_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes every credential of an intermediary, before
+/// `add_intermediary_credential` adds the new ones.
+pub async fn clear_intermediary_credentials(conn: &mut SqliteConnection, intermediary_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM intermediary_credentials WHERE intermediary_id = ?")
+        .bind(intermediary_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -90,8 +90,8 @@ impl Workspace {
         for (planned, view) in intermediaries.into_iter().zip(&topology.intermediaries) {
             if view.credentials.is_empty() {
                 return Err(Error::Invalid(format!(
-                    "intermediary \"{}\" has no certificate to serve; add it again with --cert CREDENTIAL",
-                    view.name
+                    "intermediary \"{}\" has no certificate to serve; set one with `hopscope intermediary update {} --cert CREDENTIAL`",
+                    view.name, view.name
                 )));
             }
             let mut listener = ListenerConfig::loopback(planned.name.clone(), planned.port);
@@ -116,8 +116,8 @@ impl Workspace {
         for (planned, view) in destinations.into_iter().zip(&topology.destinations) {
             let credential = view.endpoint_credential.as_deref().ok_or_else(|| {
                 Error::Invalid(format!(
-                    "destination \"{}\" has no private-endpoint certificate to serve {}; add one with `hopscope destination add --endpoint-cert`",
-                    view.name, view.private_url
+                    "destination \"{}\" has no private-endpoint certificate to serve {}; set one with `hopscope destination update {} --endpoint-cert CREDENTIAL`",
+                    view.name, view.private_url, view.name
                 ))
             })?;
             let loaded = self.load_server_certificate(&mut conn, credential).await?;

@@ -91,3 +91,19 @@ pub struct NewIntermediary {
     /// Credentials that serve the listen URLs.
     pub credentials: Vec<String>,
 }
+
+/// `destination update`: each field given replaces the stored one.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DestinationUpdate {
+    pub public_url: Option<String>,
+    pub private_url: Option<String>,
+    pub endpoint_credential: Option<String>,
+    pub signing_credential: Option<String>,
+}
+
+/// `intermediary update`: each list given replaces the stored one.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct IntermediaryUpdate {
+    pub listen_urls: Option<Vec<String>>,
+    pub credentials: Option<Vec<String>>,
+}

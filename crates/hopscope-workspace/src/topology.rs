@@ -9,8 +9,8 @@ use sqlx::SqliteConnection;
 
 use crate::credentials::credential_row;
 use crate::{
-    check_name, now_unix, DestinationView, Error, IntermediaryKind, IntermediaryView, NewDestination,
-    NewIntermediary, Result, Topology, Workspace,
+    check_name, now_unix, DestinationUpdate, DestinationView, Error, IntermediaryKind, IntermediaryUpdate,
+    IntermediaryView, NewDestination, NewIntermediary, Result, Topology, Workspace,
 };
 
 impl Workspace {
@@ -101,6 +101,83 @@ impl Workspace {
             .into_iter()
             .find(|i| i.name == request.name)
             .ok_or_else(|| Error::Invalid(format!("intermediary \"{}\" vanished after insert", request.name)))
+    }
+
+    /// Changes a destination's URLs or credentials, keeping its route and
+    /// trust list; fields left `None` keep their value.
+    pub async fn update_destination(&self, name: &str, update: &DestinationUpdate) -> Result<DestinationView> {
+        let mut tx = self.store.begin().await?;
+        let row = destination_row(&mut tx, name).await?;
+        let public_url = match &update.public_url {
+            Some(url) => FhirBaseUrl::parse(url)?.as_str().to_string(),
+            None => row.public_url.clone(),
+        };
+        let private_url = match &update.private_url {
+            Some(url) => FhirBaseUrl::parse(url)?.as_str().to_string(),
+            None => row.private_url.clone(),
+        };
+        let endpoint = match &update.endpoint_credential {
+            Some(credential) => Some(
+                credential_with_role(&mut tx, credential, Role::PrivateEndpoint, "the certificate serving a private URL (--endpoint-cert)")
+                    .await?
+                    .id,
+            ),
+            None => row.endpoint_credential_id,
+        };
+        let signing = match &update.signing_credential {
+            Some(credential) => Some(
+                credential_with_role(&mut tx, credential, Role::DestinationSigning, "a destination's signing certificate (--signing-cert)")
+                    .await?
+                    .id,
+            ),
+            None => row.signing_credential_id,
+        };
+        topo::update_destination(&mut tx, row.id, &public_url, &private_url, endpoint, signing).await?;
+        let detail = format!("public={public_url} private={private_url}");
+        rows::insert_audit(&mut tx, now_unix(), "update-destination", name, None, None, &detail).await?;
+        tx.commit().await.map_err(hopscope_store::Error::from)?;
+        self.destination(name).await
+    }
+
+    /// Replaces an intermediary's listen URLs or credentials; lists left
+    /// `None` keep their value.
+    pub async fn update_intermediary(&self, name: &str, update: &IntermediaryUpdate) -> Result<IntermediaryView> {
+        let mut tx = self.store.begin().await?;
+        let row = topo::intermediary_by_name(&mut tx, name).await?.ok_or_else(|| Error::NotFound {
+            kind: "intermediary",
+            name: name.to_string(),
+            hint: "list them with `hopscope topology show`".into(),
+        })?;
+        let kind: IntermediaryKind = row.kind.parse()?;
+        if let Some(listen_urls) = &update.listen_urls {
+            if listen_urls.is_empty() {
+                return Err(Error::Invalid(format!("intermediary \"{name}\" needs at least one --listen URL")));
+            }
+            let urls = listen_urls.iter().map(|u| FhirBaseUrl::parse(u)).collect::<Result<Vec<_>, _>>()?;
+            topo::clear_listen_urls(&mut tx, row.id).await?;
+            for (position, url) in urls.iter().enumerate() {
+                topo::add_listen_url(&mut tx, row.id, position as i64, url.as_str()).await?;
+            }
+        }
+        if let Some(credentials) = &update.credentials {
+            let (expected_role, purpose) = match kind {
+                IntermediaryKind::InboundGateway => (Role::PublicEndpoint, "an inbound gateway's certificate (--cert)"),
+                IntermediaryKind::Delegated => (Role::PrivateEndpoint, "a delegated intermediary's certificate (--cert)"),
+            };
+            topo::clear_intermediary_credentials(&mut tx, row.id).await?;
+            for credential in credentials {
+                let credential = credential_with_role(&mut tx, credential, expected_role, purpose).await?;
+                topo::add_intermediary_credential(&mut tx, row.id, credential.id).await?;
+            }
+        }
+        rows::insert_audit(&mut tx, now_unix(), "update-intermediary", name, None, None, "").await?;
+        tx.commit().await.map_err(hopscope_store::Error::from)?;
+        let topology = self.topology().await?;
+        topology
+            .intermediaries
+            .into_iter()
+            .find(|i| i.name == name)
+            .ok_or_else(|| Error::Invalid(format!("intermediary \"{name}\" vanished after update")))
     }
 
     /// Sets a destination's route to `via`, in order: the inbound gateway

@@ -134,8 +134,10 @@ fn findings(
                                     gateway.credentials.join(", ")
                                 ),
                                 format!(
-                                    "issue one with `hopscope cert issue NAME --role public-endpoint --authority AUTHORITY --url {}` and add it to {}",
-                                    d.public_url, gateway.name
+                                    "issue one with `hopscope cert issue NAME --role public-endpoint --authority AUTHORITY --url {}` and add it with `hopscope intermediary update {} --cert {} NAME`",
+                                    d.public_url,
+                                    gateway.name,
+                                    gateway.credentials.join(" ")
                                 ),
                             ));
                         }
@@ -159,7 +161,10 @@ fn findings(
                 &d.name,
                 &d.private_url,
                 format!("destination {} has no private-endpoint credential for {}", d.name, d.private_url),
-                format!("issue one with --role private-endpoint --url {} and pass it as --endpoint-cert", d.private_url),
+                format!(
+                    "issue one with --role private-endpoint --url {} and set it with `hopscope destination update {} --endpoint-cert NAME`",
+                    d.private_url, d.name
+                ),
             )),
             Some(credential) if !covers(credential, &d.private_url) => out.push(finding(
                 "private-url-not-covered",
@@ -167,7 +172,10 @@ fn findings(
                 &d.name,
                 &d.private_url,
                 format!("the certificate of {credential} does not cover the host of the private URL {}", d.private_url),
-                format!("issue {credential} again for {}, or use a credential that covers it", d.private_url),
+                format!(
+                    "issue a private-endpoint certificate for {} and set it with `hopscope destination update {} --endpoint-cert NAME`",
+                    d.private_url, d.name
+                ),
             )),
             Some(_) => {}
         }
@@ -178,7 +186,10 @@ fn findings(
                 &d.name,
                 &d.public_url,
                 format!("destination {} has no destination-signing credential", d.name),
-                format!("issue one with --role destination-signing --url {} and pass it as --signing-cert", d.public_url),
+                format!(
+                    "issue one with --role destination-signing --url {} and set it with `hopscope destination update {} --signing-cert NAME`",
+                    d.public_url, d.name
+                ),
             ));
         }
     }
@@ -191,7 +202,7 @@ fn findings(
                 &i.name,
                 &i.name,
                 format!("intermediary {} has no certificate to serve {}", i.name, i.listen_urls.join(", ")),
-                "add its credentials with --cert when adding the intermediary".into(),
+                format!("set them with `hopscope intermediary update {} --cert NAME...`", i.name),
             ));
             continue;
         }
@@ -203,7 +214,11 @@ fn findings(
                     &i.name,
                     url,
                     format!("no certificate of {} covers the host of {url} (its credentials: [{}])", i.name, i.credentials.join(", ")),
-                    format!("issue a certificate for {url} and add it to {}", i.name),
+                    format!(
+                        "issue a certificate for {url} and add it with `hopscope intermediary update {} --cert {} NAME`",
+                        i.name,
+                        i.credentials.join(" ")
+                    ),
                 ));
             }
         }

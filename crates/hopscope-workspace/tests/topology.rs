@@ -225,3 +225,53 @@ async fn revoked_stays_revoked_after_authority_rotation() {
     assert_eq!(revocation.outcome, hopscope_trust::Outcome::Fail, "{}", revocation.reason);
     assert_eq!(crl_pem.matches("BEGIN X509 CRL").count(), 2, "one CRL per key: {crl_pem}");
 }
+
+#[tokio::test]
+async fn update_fixes_findings_keeping_route_and_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = demo_workspace(&dir).await;
+    workspace
+        .update_destination(
+            "d-corp",
+            &hopscope_workspace::DestinationUpdate {
+                private_url: Some("https://d-corp.internal.test:9446/fhir".into()),
+                endpoint_credential: Some("b-corp-private".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let broken = codes(&workspace.check_topology().await.unwrap());
+    assert_eq!(broken, [("private-url-not-covered".into(), "d-corp".into(), "https://d-corp.internal.test:9446/fhir".into())]);
+
+    workspace
+        .issue(&credential("d-corp-private-2", Role::PrivateEndpoint, "https://d-corp.internal.test:9446/fhir", 86_400))
+        .await
+        .unwrap();
+    let update = hopscope_workspace::DestinationUpdate {
+        endpoint_credential: Some("d-corp-private-2".into()),
+        ..Default::default()
+    };
+    let view = workspace.update_destination("d-corp", &update).await.unwrap();
+    workspace
+        .update_intermediary(
+            "int-one",
+            &hopscope_workspace::IntermediaryUpdate {
+                credentials: Some(vec!["d-corp-public".into(), "b-corp-public".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    assert!(workspace.check_topology().await.unwrap().is_empty());
+    assert_eq!(view.route, ["int-one", "int-two"], "the route is kept");
+    assert_eq!(workspace.trust_list("d-corp").await.unwrap().version, 1, "the trust list is kept");
+    let wrong_role = hopscope_workspace::IntermediaryUpdate {
+        credentials: Some(vec!["d-corp-private-2".into()]),
+        ..Default::default()
+    };
+    let err = workspace.update_intermediary("int-one", &wrong_role).await.unwrap_err();
+    assert!(err.to_string().contains("must be a public-endpoint credential"), "{err}");
+    assert_eq!(workspace.topology().await.unwrap().intermediaries[0].credentials.len(), 2, "a failed update changes nothing");
+}

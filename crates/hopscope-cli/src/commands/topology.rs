@@ -2,14 +2,36 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use hopscope_workspace::{NewDestination, NewIntermediary, Topology, TopologyFinding};
+use hopscope_workspace::{
+    DestinationUpdate, IntermediaryUpdate, NewDestination, NewIntermediary, Topology, TopologyFinding,
+};
 
 use super::{open, open_unlocked};
 use crate::cli::{DestinationCommand, IntermediaryCommand, JsonFlag, RouteCommand, TopologyCommand};
 use crate::output;
 
 pub async fn destination(path: &Path, command: DestinationCommand) -> Result<()> {
-    let DestinationCommand::Add(args) = command;
+    let args = match command {
+        DestinationCommand::Add(args) => args,
+        DestinationCommand::Update(args) => {
+            let update = DestinationUpdate {
+                public_url: args.public_url,
+                private_url: args.private_url,
+                endpoint_credential: args.endpoint_cert,
+                signing_credential: args.signing_cert,
+            };
+            let view = open(path).await?.update_destination(&args.name, &update).await?;
+            println!(
+                "updated destination {}: {} -> {} (endpoint {}, signing {})",
+                view.name,
+                view.public_url,
+                view.private_url,
+                view.endpoint_credential.as_deref().unwrap_or("none"),
+                view.signing_credential.as_deref().unwrap_or("none")
+            );
+            return Ok(());
+        }
+    };
     let workspace = open(path).await?;
     let view = workspace
         .add_destination(&NewDestination {
@@ -25,7 +47,24 @@ pub async fn destination(path: &Path, command: DestinationCommand) -> Result<()>
 }
 
 pub async fn intermediary(path: &Path, command: IntermediaryCommand) -> Result<()> {
-    let IntermediaryCommand::Add(args) = command;
+    let args = match command {
+        IntermediaryCommand::Add(args) => args,
+        IntermediaryCommand::Update(args) => {
+            let update = IntermediaryUpdate {
+                listen_urls: (!args.listen.is_empty()).then_some(args.listen),
+                credentials: (!args.cert.is_empty()).then_some(args.cert),
+            };
+            let view = open(path).await?.update_intermediary(&args.name, &update).await?;
+            println!(
+                "updated {} {}: listening on {}, certificates {}",
+                view.kind.as_str(),
+                view.name,
+                view.listen_urls.join(", "),
+                view.credentials.join(", ")
+            );
+            return Ok(());
+        }
+    };
     let workspace = open(path).await?;
     let view = workspace
         .add_intermediary(&NewIntermediary {
