@@ -453,3 +453,39 @@ fn client_hangups_do_not_kill_gateway() {
     let (status, output) = gateway.interrupt();
     assert_eq!(status.code(), Some(0), "gateway output:\n{}", output.join("\n"));
 }
+
+#[test]
+fn forwarding_headers_switch_on() {
+    let env = Env::with_demo();
+    env.ok(&["intermediary", "update", "int-one", "--forwarded", "true", "--via-header", "true"]);
+    let topology = env.json(&["topology", "show", "--json"]);
+    let int_one = topology["intermediaries"]
+        .as_array()
+        .and_then(|all| all.iter().find(|i| i["name"] == "int-one"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(int_one["add_forwarded"], true, "{int_one:#}");
+    assert_eq!(int_one["add_via"], true, "{int_one:#}");
+
+    let gateway = Gateway::start(&env);
+    let fetched = curl(&env, &gateway, &format!("{D_CORP}/metadata"), "forwarding");
+    assert_eq!(fetched.status, 200);
+    let (status, output) = gateway.interrupt();
+    assert_eq!(status.code(), Some(0), "gateway output:\n{}", output.join("\n"));
+
+    // int-two records the request as int-one forwarded it.
+    let records = hop_records(&env, "forwarding");
+    let int_two = records.iter().find(|r| r["hop"] == "int-two").unwrap_or_else(|| panic!("{records:#?}"));
+    let headers = request_header_names(int_two);
+    assert!(headers.contains(&"forwarded".to_string()), "int-two received no Forwarded header: {headers:?}");
+    assert!(headers.contains(&"via".to_string()), "int-two received no Via header: {headers:?}");
+    let int_one = records.iter().find(|r| r["hop"] == "int-one").unwrap_or_else(|| panic!("{records:#?}"));
+    let int_one_request = request_header_names(int_one);
+    assert!(!int_one_request.contains(&"via".to_string()), "curl sent no Via, so int-one received none: {int_one_request:?}");
+}
+
+/// Lowercase names of the request headers a hop record shows.
+fn request_header_names(record: &Value) -> Vec<String> {
+    let Some(headers) = record["request"]["headers"].as_array() else { return Vec::new() };
+    headers.iter().filter_map(|h| h[0].as_str().map(str::to_ascii_lowercase)).collect()
+}

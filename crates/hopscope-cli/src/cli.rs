@@ -234,9 +234,15 @@ pub enum IntermediaryCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["listen", "cert"])))]
+#[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["listen", "cert", "forwarded", "via_header"])))]
 pub struct IntermediaryUpdateArgs {
     pub name: String,
+    /// Add a Forwarded request header (RFC 7239) when forwarding
+    #[arg(long, value_name = "BOOL")]
+    pub forwarded: Option<bool>,
+    /// Add a Via request header (RFC 9110) when forwarding
+    #[arg(long, value_name = "BOOL")]
+    pub via_header: Option<bool>,
     /// URLs it listens on, replacing the current ones
     #[arg(long = "listen", value_name = "URL", num_args = 1..)]
     pub listen: Vec<String>,
@@ -257,6 +263,12 @@ pub struct IntermediaryAddArgs {
     /// Credentials that serve the listen URLs (public-endpoint for a gateway, private-endpoint for a delegated one)
     #[arg(long = "cert", value_name = "CERT", num_args = 1..)]
     pub cert: Vec<String>,
+    /// Add a Forwarded request header (RFC 7239) when forwarding; off by default
+    #[arg(long)]
+    pub forwarded: bool,
+    /// Add a Via request header (RFC 9110) when forwarding; off by default
+    #[arg(long)]
+    pub via_header: bool,
 }
 
 #[derive(Debug, Subcommand)]

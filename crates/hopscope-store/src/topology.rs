@@ -23,6 +23,8 @@ pub struct IntermediaryRow {
     pub name: String,
     pub kind: String,
     pub created_at: i64,
+    pub add_forwarded: bool,
+    pub add_via: bool,
 }
 
 /// A row of `trust_list_versions`.
@@ -259,6 +261,22 @@ pub async fn clear_listen_urls(conn: &mut SqliteConnection, intermediary_id: i64
 /// `add_intermediary_credential` adds the new ones.
 pub async fn clear_intermediary_credentials(conn: &mut SqliteConnection, intermediary_id: i64) -> Result<()> {
     sqlx::query("DELETE FROM intermediary_credentials WHERE intermediary_id = ?")
+        .bind(intermediary_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets whether an intermediary adds the Forwarded and Via request headers.
+pub async fn set_forwarding_headers(
+    conn: &mut SqliteConnection,
+    intermediary_id: i64,
+    add_forwarded: bool,
+    add_via: bool,
+) -> Result<()> {
+    sqlx::query("UPDATE intermediaries SET add_forwarded = ?, add_via = ? WHERE id = ?")
+        .bind(add_forwarded)
+        .bind(add_via)
         .bind(intermediary_id)
         .execute(conn)
         .await?;

@@ -111,7 +111,11 @@ fn add_routes(
                 destination.name
             ))
         })?;
-        planned.routes.push(RouteConfig::new(host, path_prefix, next_hop));
+        let settings = find_intermediary(topology, hop)?;
+        let mut route = RouteConfig::new(host, path_prefix, next_hop);
+        route.forwarded = settings.add_forwarded;
+        route.via = settings.add_via;
+        planned.routes.push(route);
     }
     Ok(())
 }
@@ -264,15 +268,31 @@ mod tests {
                     kind: IntermediaryKind::InboundGateway,
                     listen_urls: vec!["https://fhir.int-one.test:8443/".into(), "https://fhir.b-corp.test:8443/".into()],
                     credentials: vec!["d-corp-public".into(), "b-corp-public".into()],
+                    add_forwarded: false,
+                    add_via: true,
                 },
                 IntermediaryView {
                     name: "int-two".into(),
                     kind: IntermediaryKind::Delegated,
                     listen_urls: vec!["https://int-two.internal.test:9444/".into()],
                     credentials: vec!["int-two-private".into()],
+                    add_forwarded: true,
+                    add_via: false,
                 },
             ],
         }
+    }
+
+    #[test]
+    fn routes_carry_forwarding_settings() {
+        let plan = plan_routes(&demo_topology()).unwrap();
+        let flags = |hop: &str| -> Vec<(bool, bool)> {
+            let planned = plan.intermediaries.iter().find(|i| i.name == hop).unwrap();
+            planned.routes.iter().map(|r| (r.forwarded, r.via)).collect()
+        };
+
+        assert!(flags("int-one").iter().all(|f| *f == (false, true)), "{:?}", flags("int-one"));
+        assert!(flags("int-two").iter().all(|f| *f == (true, false)), "{:?}", flags("int-two"));
     }
 
     fn routes(plan: &RoutePlan, hop: &str) -> Vec<(String, String, String)> {

@@ -190,6 +190,12 @@ pub struct IntermediaryView {
     pub kind: IntermediaryKind,
     pub listen_urls: Vec<String>,
     pub credentials: Vec<String>,
+    /// Adds a `Forwarded` request header (RFC 7239) when it forwards.
+    #[serde(default)]
+    pub add_forwarded: bool,
+    /// Adds a `Via` request header (RFC 9110) when it forwards.
+    #[serde(default)]
+    pub add_via: bool,
 }
 
 /// The whole topology.

@@ -106,4 +106,8 @@ pub struct DestinationUpdate {
 pub struct IntermediaryUpdate {
     pub listen_urls: Option<Vec<String>>,
     pub credentials: Option<Vec<String>>,
+    /// Whether it adds a `Forwarded` request header.
+    pub add_forwarded: Option<bool>,
+    /// Whether it adds a `Via` request header.
+    pub add_via: Option<bool>,
 }

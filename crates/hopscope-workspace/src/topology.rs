@@ -170,6 +170,11 @@ impl Workspace {
                 topo::add_intermediary_credential(&mut tx, row.id, credential.id).await?;
             }
         }
+        if update.add_forwarded.is_some() || update.add_via.is_some() {
+            let add_forwarded = update.add_forwarded.unwrap_or(row.add_forwarded);
+            let add_via = update.add_via.unwrap_or(row.add_via);
+            topo::set_forwarding_headers(&mut tx, row.id, add_forwarded, add_via).await?;
+        }
         rows::insert_audit(&mut tx, now_unix(), "update-intermediary", name, None, None, "").await?;
         tx.commit().await.map_err(hopscope_store::Error::from)?;
         let topology = self.topology().await?;
@@ -225,6 +230,8 @@ impl Workspace {
                 kind: row.kind.parse()?,
                 listen_urls: topo::listen_urls(&mut conn, row.id).await?,
                 credentials: topo::intermediary_credential_names(&mut conn, row.id).await?,
+                add_forwarded: row.add_forwarded,
+                add_via: row.add_via,
                 name: row.name,
             });
         }

@@ -258,6 +258,7 @@ async fn update_fixes_findings_keeping_route_and_trust() {
             "int-one",
             &hopscope_workspace::IntermediaryUpdate {
                 credentials: Some(vec!["d-corp-public".into(), "b-corp-public".into()]),
+                add_via: Some(true),
                 ..Default::default()
             },
         )
@@ -265,6 +266,8 @@ async fn update_fixes_findings_keeping_route_and_trust() {
         .unwrap();
 
     assert!(workspace.check_topology().await.unwrap().is_empty());
+    let int_one = workspace.topology().await.unwrap().intermediaries.into_iter().find(|i| i.name == "int-one").unwrap();
+    assert!(int_one.add_via && !int_one.add_forwarded, "only Via was switched on: {int_one:?}");
     assert_eq!(view.route, ["int-one", "int-two"], "the route is kept");
     assert_eq!(workspace.trust_list("d-corp").await.unwrap().version, 1, "the trust list is kept");
     let wrong_role = hopscope_workspace::IntermediaryUpdate {

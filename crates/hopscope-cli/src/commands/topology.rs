@@ -53,20 +53,25 @@ pub async fn intermediary(path: &Path, command: IntermediaryCommand) -> Result<(
             let update = IntermediaryUpdate {
                 listen_urls: (!args.listen.is_empty()).then_some(args.listen),
                 credentials: (!args.cert.is_empty()).then_some(args.cert),
+                add_forwarded: args.forwarded,
+                add_via: args.via_header,
             };
             let view = open(path).await?.update_intermediary(&args.name, &update).await?;
             println!(
-                "updated {} {}: listening on {}, certificates {}",
+                "updated {} {}: listening on {}, certificates {}, Forwarded {}, Via {}",
                 view.kind.as_str(),
                 view.name,
                 view.listen_urls.join(", "),
-                view.credentials.join(", ")
+                view.credentials.join(", "),
+                if view.add_forwarded { "on" } else { "off" },
+                if view.add_via { "on" } else { "off" }
             );
             return Ok(());
         }
     };
     let workspace = open(path).await?;
-    let view = workspace
+    let (forwarded, via) = (args.forwarded, args.via_header);
+    let mut view = workspace
         .add_intermediary(&NewIntermediary {
             kind: args.kind.parse()?,
             name: args.name,
@@ -74,6 +79,14 @@ pub async fn intermediary(path: &Path, command: IntermediaryCommand) -> Result<(
             credentials: args.cert,
         })
         .await?;
+    if forwarded || via {
+        let update = IntermediaryUpdate {
+            add_forwarded: Some(forwarded),
+            add_via: Some(via),
+            ..Default::default()
+        };
+        view = workspace.update_intermediary(&view.name, &update).await?;
+    }
     println!("added {} {} listening on {}", view.kind.as_str(), view.name, view.listen_urls.join(", "));
     Ok(())
 }
