@@ -376,7 +376,7 @@ fn fault_needs_exactly_one_kind() {
 }
 
 /// SHA-256 of the certificate that a new TLS connection to the inbound
-/// gateway gets for `host`, as `openssl s_client` sees it.
+/// gateway gets for `host`, as `openssl s_client` prints it.
 fn presented_fingerprint(host: &str) -> String {
     let mut s_client = Command::new("openssl");
     s_client

@@ -111,7 +111,7 @@ pub struct TrustAddArgs {
     /// A SAN URI (the originator's client URI) to deny
     #[arg(long, value_name = "URI")]
     pub deny_uri: Option<String>,
-    /// Why the entry is there
+    /// Reason for the entry, shown beside it
     #[arg(long, value_name = "TEXT", default_value = "")]
     pub note: String,
 }

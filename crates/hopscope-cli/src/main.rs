@@ -16,8 +16,8 @@ use crate::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The gateway writes to sockets that clients close at any moment; with
-    // SIGPIPE at its default a client hanging up would kill the gateway, so
+    // The gateway writes to sockets that clients close at any moment. With
+    // SIGPIPE at its default, a client hanging up would kill the gateway, so
     // it keeps Rust's default of ignoring SIGPIPE and handling EPIPE.
     if !serves_network(&cli) {
         restore_default_sigpipe();

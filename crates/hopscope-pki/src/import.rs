@@ -9,7 +9,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::{Error, PrivateKey, Result};
 
-/// What a file contained, in file order.
+/// Contents of a file, in file order.
 #[derive(Debug, Default)]
 pub struct Bundle {
     /// DER certificates.

@@ -52,7 +52,7 @@ pub struct Inspection {
     pub unparsed: Vec<String>,
 }
 
-/// How serious a lint finding is.
+/// Severity of a lint finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

@@ -15,7 +15,7 @@ pub struct Issuer<'a> {
     pub key: &'a PrivateKey,
 }
 
-/// What to put in a new certificate. The SANs, key usage and extended key
+/// Contents of a new certificate. The SANs, key usage and extended key
 /// usage follow from `role` and `url`.
 pub struct IssueRequest<'a> {
     pub role: Role,

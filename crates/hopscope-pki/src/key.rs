@@ -33,7 +33,8 @@ impl KeyType {
         KeyType::Rsa4096,
     ];
 
-    /// The name used on the command line and in JSON, such as `ecdsa-p256`.
+    /// Returns the name used on the command line and in JSON, such as
+    /// `ecdsa-p256`.
     pub fn as_str(self) -> &'static str {
         match self {
             KeyType::EcdsaP256 => "ecdsa-p256",
@@ -173,7 +174,7 @@ impl PrivateKey {
         })
     }
 
-    /// The unencrypted PKCS#8 DER. Callers must not log or persist it.
+    /// Returns the unencrypted PKCS#8 DER. Callers must not log or persist it.
     pub fn pkcs8_der(&self) -> &[u8] {
         &self.pkcs8
     }
@@ -182,7 +183,7 @@ impl PrivateKey {
         self.key_type
     }
 
-    /// The DER `SubjectPublicKeyInfo` of the public half.
+    /// Returns the DER `SubjectPublicKeyInfo` of the public half.
     pub fn public_key_der(&self) -> Vec<u8> {
         // The constructors checked and re-encoded the PKCS#8, so these parses
         // fail only on a bug. The empty result then matches no certificate

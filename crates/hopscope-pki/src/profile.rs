@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-/// What a credential's certificate is for. Each role has one profile: key
+/// Purpose of a credential's certificate. Each role has one profile: key
 /// usage, extended key usage and the SAN derived from the credential's URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -129,7 +129,7 @@ impl FhirBaseUrl {
         &self.0
     }
 
-    /// The host as written in the URL: a DNS name or an IP address.
+    /// Returns the host as written in the URL: a DNS name or an IP address.
     pub fn host(&self) -> url::Host<&str> {
         self.0.host().expect("checked in parse")
     }

@@ -1,8 +1,8 @@
 //! The workspace database: one SQLite file, opened through sqlx, with
 //! embedded migrations and the encrypted key vault.
 //!
-//! This crate stores rows and knows nothing of certificates beyond the
-//! columns it indexes; the workspace crate decides what goes in them.
+//! This crate stores rows and reads no certificate beyond the columns it
+//! indexes. The workspace crate decides what goes in them.
 
 pub mod error;
 pub mod exchanges;
@@ -69,9 +69,9 @@ impl Store {
         let applied = applied_versions(&pool).await?;
         if MIGRATOR.iter().any(|m| !applied.contains(&m.version)) {
             MIGRATOR.run(&pool).await.map_err(|e| Error::Migration(e.to_string()))?;
-            // sqlx caches prepared statements per connection, with their
-            // column lists; a migration that alters a table makes those stale,
-            // so the pool is replaced by fresh connections.
+            // sqlx caches prepared statements per connection with their column
+            // lists. A migration that alters a table makes those stale, so the
+            // pool is replaced by fresh connections.
             pool.close().await;
             tracing::info!(workspace = %path.display(), "migrated workspace schema");
             let pool = connect(path, false).await?;
@@ -99,7 +99,7 @@ impl Store {
     }
 }
 
-/// The newest schema version this program knows.
+/// Returns the newest schema version this program supports.
 pub fn supported_schema_version() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
 }

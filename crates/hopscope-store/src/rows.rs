@@ -142,7 +142,7 @@ pub async fn insert_key(
     Ok(id)
 }
 
-/// The sealed key with this id.
+/// Returns the sealed key with this id.
 pub async fn sealed_key(conn: &mut SqliteConnection, id: i64) -> Result<Option<Vec<u8>>> {
     let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT encrypted_pkcs8 FROM keys WHERE id = ?")
         .bind(id)
@@ -151,7 +151,7 @@ pub async fn sealed_key(conn: &mut SqliteConnection, id: i64) -> Result<Option<V
     Ok(row.map(|r| r.0))
 }
 
-/// The id of a stored key with this SPKI SHA-256, if any.
+/// Returns the id of a stored key with this SPKI SHA-256, if any.
 pub async fn key_by_spki(conn: &mut SqliteConnection, spki_sha256: &str) -> Result<Option<i64>> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM keys WHERE spki_sha256 = ? ORDER BY id DESC LIMIT 1")
         .bind(spki_sha256)
@@ -265,7 +265,7 @@ pub async fn certificate_by_id(conn: &mut SqliteConnection, id: i64) -> Result<O
         .await?)
 }
 
-/// Every certificate of a credential, newest first.
+/// Returns every certificate of a credential, newest first.
 pub async fn certificate_history(conn: &mut SqliteConnection, credential_id: i64) -> Result<Vec<CertificateRow>> {
     Ok(sqlx::query_as("SELECT * FROM certificates WHERE credential_id = ? ORDER BY id DESC")
         .bind(credential_id)
@@ -359,13 +359,13 @@ pub async fn listing(
         .await?)
 }
 
-/// Every credential with its current certificate, authorities included.
+/// Lists every credential with its current certificate, authorities included.
 pub async fn listing_all(conn: &mut SqliteConnection) -> Result<Vec<ListingRow>> {
     let sql = format!("{LISTING_SELECT} ORDER BY cr.name");
     Ok(sqlx::query_as(&sql).fetch_all(conn).await?)
 }
 
-/// One credential with its current certificate.
+/// Returns one credential with its current certificate.
 pub async fn listing_one(conn: &mut SqliteConnection, name: &str) -> Result<Option<ListingRow>> {
     let sql = format!("{LISTING_SELECT} WHERE cr.name = ?");
     Ok(sqlx::query_as(&sql).bind(name).fetch_optional(conn).await?)
@@ -413,8 +413,8 @@ pub async fn insert_audit(
     Ok(())
 }
 
-/// The operating-system user running Hopscope, recorded as the actor of
-/// audit entries and trust-list versions.
+/// Returns the operating-system user running Hopscope, recorded as the
+/// actor of audit entries and trust-list versions.
 pub fn actor() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))

@@ -158,7 +158,7 @@ pub async fn set_route(conn: &mut SqliteConnection, destination_id: i64, interme
     Ok(())
 }
 
-/// The names of a destination's route intermediaries, in order.
+/// Returns the names of a destination's route intermediaries, in order.
 pub async fn route(conn: &mut SqliteConnection, destination_id: i64) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT i.name FROM route_hops r JOIN intermediaries i ON i.id = r.intermediary_id

@@ -13,8 +13,8 @@ use crate::{
     NewCredential, Result, RotationPolicy, Workspace,
 };
 
-/// The most certificates a chain walk follows before it gives up, so a
-/// corrupt issuer link cannot loop forever.
+/// Maximum number of certificates a chain walk follows, so a corrupt issuer
+/// link cannot loop forever.
 const MAX_CHAIN_LENGTH: usize = 16;
 
 /// An authority ready to sign: its credential, current certificate and key.
@@ -104,7 +104,7 @@ impl Workspace {
             .collect()
     }
 
-    /// Every credential but the authorities, optionally only those whose
+    /// Lists every credential but the authorities, optionally only those whose
     /// current certificate expires within `expiring_within_seconds`.
     pub async fn list_credentials(&self, expiring_within_seconds: Option<i64>) -> Result<Vec<CredentialSummary>> {
         let mut conn = self.conn().await?;
@@ -117,7 +117,7 @@ impl Workspace {
             .collect()
     }
 
-    /// One credential, authorities included.
+    /// Returns the summary of one credential, authorities included.
     pub async fn summary(&self, name: &str) -> Result<CredentialSummary> {
         let mut conn = self.conn().await?;
         let row = rows::listing_one(&mut conn, name).await?.ok_or_else(|| not_found(name))?;
@@ -279,8 +279,8 @@ pub(crate) fn checked_validity(seconds: i64) -> Result<Duration> {
     Ok(Duration::seconds(seconds))
 }
 
-/// The certificates from `leaf` up its stored issuer links, leaf first,
-/// as DER.
+/// Collects the DER certificates from `leaf` up its stored issuer links,
+/// leaf first.
 pub(crate) async fn chain_ders(conn: &mut SqliteConnection, leaf: &CertificateRow) -> Result<Vec<Vec<u8>>> {
     let mut ders = vec![leaf.der.clone()];
     let mut next = leaf.issuer_certificate_id.filter(|id| *id != leaf.id);

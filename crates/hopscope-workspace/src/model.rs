@@ -6,7 +6,7 @@ use hopscope_pki::Role;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// Where a certificate stands at a given moment.
+/// Status of a certificate at a given moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CertificateStatus {
@@ -40,7 +40,7 @@ pub struct CredentialSummary {
     /// A `KeyType` name such as `ecdsa-p256`, or for imported keys Hopscope
     /// does not generate, the algorithm and size such as `rsa-1024`.
     pub key_type: String,
-    /// Whether the workspace holds the private key of the current certificate.
+    /// Whether the workspace contains the private key of the current certificate.
     pub has_key: bool,
     pub sha256_fingerprint: String,
     /// When the rotation policy makes the current certificate due.
@@ -72,7 +72,7 @@ pub struct HistoryEntry {
 /// One certificate of a chain, leaf first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChainLink {
-    /// The credential that holds it, when it is in the workspace.
+    /// The credential it belongs to, when it is in the workspace.
     pub credential: Option<String>,
     pub subject: String,
     pub sha256_fingerprint: String,
@@ -138,7 +138,7 @@ pub struct InspectedCertificate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IntermediaryKind {
-    /// Receives requests at destinations' public URLs and holds their
+    /// Receives requests at destinations' public URLs and serves their
     /// public-endpoint certificates.
     InboundGateway,
     /// Forwards between the inbound gateway and the destination at a private
@@ -221,6 +221,6 @@ pub struct TopologyFinding {
     /// The value at fault: a URL, a credential name, an intermediary name.
     pub value: String,
     pub message: String,
-    /// What to do about it.
+    /// The action that fixes it.
     pub fix: String,
 }

@@ -1,11 +1,11 @@
-//! Where the workspace and the log file live.
+//! Locations of the workspace and the log file.
 
 use std::path::PathBuf;
 
 /// Environment variable that overrides the default workspace path.
 pub const WORKSPACE_ENV: &str = "HOPSCOPE_WORKSPACE";
 
-/// The data directory: `$XDG_DATA_HOME/hopscope` on Linux, else
+/// Returns the data directory: `$XDG_DATA_HOME/hopscope` on Linux, else
 /// `~/.local/share/hopscope`.
 pub fn data_dir() -> PathBuf {
     if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
@@ -15,16 +15,15 @@ pub fn data_dir() -> PathBuf {
     home.join(".local/share/hopscope")
 }
 
-/// The workspace path: the explicit one, else `HOPSCOPE_WORKSPACE`, else
-/// `workspace.db` in the data directory.
+/// Resolves the workspace path: the explicit one, else `HOPSCOPE_WORKSPACE`,
+/// else `workspace.db` in the data directory.
 pub fn resolve_workspace(explicit: Option<PathBuf>) -> PathBuf {
     explicit
         .or_else(|| std::env::var_os(WORKSPACE_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
         .unwrap_or_else(|| data_dir().join("workspace.db"))
 }
 
-/// The log file beside the workspace data: `hopscope.log` in the data
-/// directory.
+/// Returns the log file: `hopscope.log` in the data directory.
 pub fn log_file() -> PathBuf {
     data_dir().join("hopscope.log")
 }

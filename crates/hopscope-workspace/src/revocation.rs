@@ -44,8 +44,8 @@ impl Workspace {
     /// Signs fresh CRLs of the authority `name`, listing every revoked
     /// certificate it issued. Each key the authority has had signs the CRL of
     /// the certificates it issued, so certificates issued before a rotation
-    /// with a new key stay checkable. PEM holds every such CRL, the current
-    /// key's first; DER holds only the current key's. Each call takes the
+    /// with a new key stay checkable. PEM contains every such CRL, the current
+    /// key's first. DER contains only the current key's. Each call takes the
     /// next CRL number.
     pub async fn crl(&self, name: &str, pem: bool) -> Result<Vec<u8>> {
         self.data_key()?;
@@ -73,8 +73,8 @@ impl Workspace {
         }
     }
 
-    /// Signs, in memory, the CRLs of every authority of the workspace that
-    /// holds its key, empty ones included, so a decision can say a
+    /// Signs, in memory, the CRLs of every authority whose key the workspace
+    /// contains, empty ones included, so a decision can say a
     /// certificate is on no CRL. Nothing is stored and no CRL number is
     /// consumed.
     pub(crate) async fn current_crls(&self) -> Result<Vec<Vec<u8>>> {
@@ -91,7 +91,7 @@ impl Workspace {
         Ok(crls)
     }
 
-    /// One CRL per key of the authority credential: the current key always,
+    /// Signs one CRL per key of the authority credential: the current key always,
     /// an earlier key when a certificate it signed is revoked. A key kept by
     /// `--reuse-key` rotations signs once, as its newest certificate.
     async fn crls_by_key(&self, conn: &mut SqliteConnection, credential_id: i64, number: i64) -> Result<Vec<SignedCrl>> {
@@ -134,7 +134,7 @@ impl Workspace {
                 der,
                 revoked: entries.len(),
             };
-            // The current key's CRL first: a DER export holds only that one.
+            // The current key's CRL first: a DER export contains only that one.
             if certificate.is_current {
                 crls.insert(0, signed);
             } else {

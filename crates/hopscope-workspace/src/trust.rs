@@ -39,7 +39,7 @@ pub struct TrustListVersion {
     pub changes: Vec<TrustListChange>,
 }
 
-/// What `trust add` puts on a list.
+/// Entries that `trust add` puts on a list.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TrustAddition {
