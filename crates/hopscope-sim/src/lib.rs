@@ -1,0 +1,1 @@
+//! Destination and originator simulators of a signed FHIR exchange.
