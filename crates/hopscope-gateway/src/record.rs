@@ -130,7 +130,9 @@ impl RecordSink {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn send(&self, record: ExchangeRecord) {
+    /// Sends a record without waiting. Simulators that take part in an
+    /// exchange use it to add their own hop's record to the gateway's.
+    pub fn send(&self, record: ExchangeRecord) {
         if self.sender.try_send(record).is_err() {
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             // Logs the first drop and then every 1000th, so a stalled
