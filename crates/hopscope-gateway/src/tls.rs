@@ -199,14 +199,14 @@ impl TlsInfo {
 /// continues, so the record names exactly the certificate this connection
 /// got even while `replace` runs.
 #[derive(Clone)]
-pub(crate) struct TlsAcceptor {
+pub struct TlsAcceptor {
     store: CertificateStore,
     provider: Arc<CryptoProvider>,
     sessions: Arc<dyn StoresServerSessions>,
 }
 
 impl TlsAcceptor {
-    pub(crate) fn new(store: CertificateStore) -> Self {
+    pub fn new(store: CertificateStore) -> Self {
         Self {
             store,
             provider: provider(),
@@ -214,7 +214,7 @@ impl TlsAcceptor {
         }
     }
 
-    pub(crate) async fn accept(
+    pub async fn accept(
         &self,
         tcp: TcpStream,
     ) -> std::result::Result<(TlsStream<TcpStream>, TlsInfo), AcceptError> {
@@ -245,8 +245,9 @@ impl TlsAcceptor {
     }
 }
 
+/// Why a TLS connection was not accepted.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum AcceptError {
+pub enum AcceptError {
     #[error("TLS handshake failed: {0}")]
     Handshake(std::io::Error),
     #[error("no server certificate for SNI {0:?}; configure one for this host")]
