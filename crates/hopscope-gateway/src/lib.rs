@@ -58,7 +58,8 @@ pub use config::{
 pub use error::{Error, Result};
 pub use faults::{Fault, FaultControl};
 pub use record::{
-    BodyRecord, ExchangeRecord, RecordSink, RequestRecord, ResponseRecord, Timings, UpstreamRecord,
+    BodyRecord, ExchangeRecord, Participant, RecordSink, RequestRecord, ResponseRecord, Timings,
+    UpstreamRecord,
 };
 pub use route::RouteRecord;
 pub use stub_destination::{StubDestination, StubDestinationConfig};

@@ -15,8 +15,12 @@ use crate::tls::TlsInfo;
 pub struct ExchangeRecord {
     /// Value of the exchange header, equal on every hop of one exchange.
     pub exchange_id: String,
-    /// Name of the intermediary that wrote the record.
+    /// Name of the participant that wrote the record: an intermediary, or
+    /// the originator or destination when a simulator wrote it.
     pub hop: String,
+    /// Which kind of participant wrote the record.
+    #[serde(default)]
+    pub participant: Participant,
     /// Wall-clock start, milliseconds since the Unix epoch.
     pub started_at_unix_ms: u64,
     pub client_address: String,
@@ -36,6 +40,21 @@ pub struct ExchangeRecord {
     pub fault: Option<String>,
     /// Reason the exchange failed at this hop, when it did.
     pub error: Option<String>,
+    /// Facts a simulator adds about its side of the exchange, such as the
+    /// destination's trust decision or a digest of the token it issued.
+    /// Intermediaries leave it empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+/// The kind of participant that wrote an [`ExchangeRecord`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Participant {
+    #[default]
+    Intermediary,
+    Originator,
+    Destination,
 }
 
 /// The next hop of a forwarded request.
