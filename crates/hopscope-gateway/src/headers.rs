@@ -73,7 +73,7 @@ pub(crate) fn append_via(headers: &mut HeaderMap, version: Version, hop: &str) {
 /// Lists headers for a record in their order, with credentials replaced by
 /// `sha256:<hex>` of their value so a record can show that a token passed
 /// unchanged without containing it.
-pub(crate) fn record_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+pub fn record_headers(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(name, value)| {

@@ -61,6 +61,7 @@ pub use record::{
     BodyRecord, ExchangeRecord, Participant, RecordSink, RequestRecord, ResponseRecord, Timings,
     UpstreamRecord,
 };
+pub use headers::record_headers;
 pub use route::RouteRecord;
 pub use stub_destination::{StubDestination, StubDestinationConfig};
 pub use tls::{certificate_sha256, CertificateStore, TlsInfo};
