@@ -16,7 +16,7 @@ pub(crate) fn statement(base: &str, now: &str) -> Value {
                 .chain(type_params(resource_type))
                 .map(|p| json!({ "name": p.name, "type": p.kind.code() }))
                 .collect();
-            json!({
+            let mut resource = json!({
                 "type": resource_type,
                 "interaction": [
                     { "code": "read" },
@@ -29,7 +29,16 @@ pub(crate) fn statement(base: &str, now: &str) -> Value {
                 "readHistory": false,
                 "updateCreate": true,
                 "searchParam": search_params,
-            })
+            });
+            let operation = match *resource_type {
+                "Patient" => Some(("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export")),
+                "Group" => Some(("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export")),
+                _ => None,
+            };
+            if let Some((name, definition)) = operation {
+                resource["operation"] = json!([{ "name": name, "definition": definition }]);
+            }
+            resource
         })
         .collect();
     json!({
@@ -43,12 +52,17 @@ pub(crate) fn statement(base: &str, now: &str) -> Value {
             "description": "Hopscope in-memory FHIR R4 test server",
             "url": base,
         },
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
         "fhirVersion": "4.0.1",
         // JSON only: XML requests get 406.
         "format": ["application/fhir+json", "json"],
         "rest": [{
             "mode": "server",
             "resource": resources,
+            "operation": [{
+                "name": "export",
+                "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+            }],
         }],
     })
 }
@@ -69,5 +83,7 @@ mod tests {
         for expected in ["_id", "name", "family", "given", "birthdate", "gender", "identifier"] {
             assert!(names.contains(&expected), "{expected} missing from {names:?}");
         }
+        assert_eq!(patient["operation"][0]["name"], "export");
+        assert_eq!(statement["rest"][0]["operation"][0]["name"], "export");
     }
 }

@@ -23,6 +23,7 @@
 
 mod capability;
 mod date_range;
+mod export;
 mod outcome;
 mod request;
 mod sample;

@@ -26,6 +26,7 @@ const PRACTITIONER_COUNT: usize = 24;
 
 /// A splitmix64 generator: small, fast and stable across platforms and
 /// releases, which a generator from a crate would not promise.
+#[derive(Debug)]
 pub(crate) struct SampleRng(u64);
 
 impl SampleRng {

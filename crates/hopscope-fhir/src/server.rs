@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use http::header::{ETAG, LAST_MODIFIED, LOCATION};
 use http::{Method, StatusCode};
 use serde_json::Value;
 
+use crate::export::{ExportJobs, ExportScope};
 use crate::outcome::{operation_outcome, FhirError};
 use crate::request::{check_json_accepted, check_json_body, parse_form, FhirRequest, FhirResponse, Prefer, ReturnPreference};
 use crate::search::SearchQuery;
@@ -30,6 +31,7 @@ struct Inner {
     private_base: String,
     leak_private_url: AtomicBool,
     store: RwLock<Store>,
+    exports: Mutex<ExportJobs>,
     /// Numbers the ids of search Bundles.
     bundle_counter: AtomicU64,
 }
@@ -43,6 +45,9 @@ enum Route {
     Instance(&'static str, String),
     History(&'static str, String),
     Version(&'static str, String, String),
+    ExportKickOff(ExportScope),
+    ExportStatus(String),
+    ExportFile(String, String),
 }
 
 /// Per-request settings that every handler needs.
@@ -89,6 +94,15 @@ fn route(path: &str) -> Result<Route, FhirError> {
     let no_endpoint = || FhirError::NotFound(format!("no FHIR endpoint at {path}; see /metadata for what this server supports"));
     match segments.as_slice() {
         ["metadata"] => Ok(Route::Metadata),
+        ["$export"] => Ok(Route::ExportKickOff(ExportScope::System)),
+        ["$export-status", job] => Ok(Route::ExportStatus(job.to_string())),
+        ["$export-file", job, file] => Ok(Route::ExportFile(job.to_string(), file.to_string())),
+        ["Patient", "$export"] => Ok(Route::ExportKickOff(ExportScope::Patient)),
+        ["Group", id, "$export"] => Ok(Route::ExportKickOff(ExportScope::Group(id.to_string()))),
+        [name, "$export"] => Err(FhirError::NotSupported(format!(
+            "{}/$export is not supported; export from /$export, /Patient/$export or /Group/<id>/$export",
+            resource_type(name)?
+        ))),
         [name] => Ok(Route::Type(resource_type(name)?)),
         [name, "_search"] => Ok(Route::TypeSearch(resource_type(name)?)),
         [name, id] => Ok(Route::Instance(resource_type(name)?, id.to_string())),
@@ -126,6 +140,7 @@ impl FhirServer {
         let public_base = config.public_base.as_str().trim_end_matches('/').to_string();
         let private_base = config.private_base.as_str().trim_end_matches('/').to_string();
         let store = Store::with_resources(crate::sample::generate(config.seed));
+        let exports = ExportJobs::new(config.seed, config.export_delay);
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -133,6 +148,7 @@ impl FhirServer {
                 private_base,
                 leak_private_url: AtomicBool::new(false),
                 store: RwLock::new(store),
+                exports: Mutex::new(exports),
                 bundle_counter: AtomicU64::new(0),
             }),
         }
@@ -172,6 +188,10 @@ impl FhirServer {
         self.inner.store.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn exports(&self) -> MutexGuard<'_, ExportJobs> {
+        self.inner.exports.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn write_store(&self) -> RwLockWriteGuard<'_, Store> {
         self.inner.store.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -197,7 +217,10 @@ impl FhirServer {
         let route = route(&request.path)?;
         let method = &request.method;
         let format = context.params.iter().rev().find(|(n, _)| n == "_format").map(|(_, v)| v.clone());
-        check_json_accepted(&request.headers, format.as_deref())?;
+        // Export files are NDJSON, which clients request with their own Accept.
+        if !matches!(route, Route::ExportFile(..)) {
+            check_json_accepted(&request.headers, format.as_deref())?;
+        }
         match route {
             Route::Base => Err(FhirError::NotSupported(
                 "system-level interactions (search, batch, transaction) are not supported; address a resource type, such as /Patient".into(),
@@ -233,6 +256,22 @@ impl FhirServer {
             ))),
             Route::Version(resource_type, id, version) => match *method {
                 Method::GET => self.vread(resource_type, &id, &version, &context),
+                _ => Err(not_allowed(request, "GET")),
+            },
+            Route::ExportKickOff(scope) => match *method {
+                Method::GET => {
+                    let store = self.read_store();
+                    self.exports().kick_off(&store, scope, &request.path, request.query.as_deref(), &context)
+                }
+                _ => Err(not_allowed(request, "GET")),
+            },
+            Route::ExportStatus(job) => match *method {
+                Method::GET => self.exports().status(&job, &context),
+                Method::DELETE => self.exports().cancel(&job),
+                _ => Err(not_allowed(request, "GET, DELETE")),
+            },
+            Route::ExportFile(job, file) => match *method {
+                Method::GET => self.exports().file(&job, &file),
                 _ => Err(not_allowed(request, "GET")),
             },
         }
