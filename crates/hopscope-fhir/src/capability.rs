@@ -31,8 +31,14 @@ pub(crate) fn statement(base: &str, now: &str) -> Value {
                 "searchParam": search_params,
             });
             let operation = match *resource_type {
-                "Patient" => Some(("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export")),
-                "Group" => Some(("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export")),
+                "Patient" => Some((
+                    "export",
+                    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export",
+                )),
+                "Group" => Some((
+                    "export",
+                    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export",
+                )),
                 _ => None,
             };
             if let Some((name, definition)) = operation {
@@ -73,15 +79,37 @@ mod tests {
 
     #[test]
     fn statement_lists_types_and_params() {
-        let statement = statement("https://fhir.int-one.test:8443/d-corp", "2024-06-01T00:00:00Z");
+        let statement = statement(
+            "https://fhir.int-one.test:8443/d-corp",
+            "2024-06-01T00:00:00Z",
+        );
         assert_eq!(statement["fhirVersion"], "4.0.1");
-        assert_eq!(statement["implementation"]["url"], "https://fhir.int-one.test:8443/d-corp");
+        assert_eq!(
+            statement["implementation"]["url"],
+            "https://fhir.int-one.test:8443/d-corp"
+        );
         let resources = statement["rest"][0]["resource"].as_array().unwrap();
         assert_eq!(resources.len(), RESOURCE_TYPES.len());
         let patient = resources.iter().find(|r| r["type"] == "Patient").unwrap();
-        let names: Vec<&str> = patient["searchParam"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-        for expected in ["_id", "name", "family", "given", "birthdate", "gender", "identifier"] {
-            assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        let names: Vec<&str> = patient["searchParam"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        for expected in [
+            "_id",
+            "name",
+            "family",
+            "given",
+            "birthdate",
+            "gender",
+            "identifier",
+        ] {
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from {names:?}"
+            );
         }
         assert_eq!(patient["operation"][0]["name"], "export");
         assert_eq!(statement["rest"][0]["operation"][0]["name"], "export");

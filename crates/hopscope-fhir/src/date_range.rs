@@ -35,7 +35,12 @@ fn day_start(date: Date) -> i64 {
 pub(crate) fn parse_range(text: &str) -> Option<DateRange> {
     let text = text.trim();
     let number = |part: &str| part.parse::<i32>().ok();
-    let range = |start: i64, end: i64| Some(DateRange { start: Some(start), end: Some(end) });
+    let range = |start: i64, end: i64| {
+        Some(DateRange {
+            start: Some(start),
+            end: Some(end),
+        })
+    };
     match text.len() {
         4 => {
             let year = number(text)?;
@@ -55,7 +60,11 @@ pub(crate) fn parse_range(text: &str) -> Option<DateRange> {
             range(day_start(start), day_start(end))
         }
         10 => {
-            let date = Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+            let date = Date::parse(
+                text,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .ok()?;
             range(day_start(date), day_start(date.next_day()?))
         }
         _ => {
@@ -73,8 +82,14 @@ pub(crate) fn range_of(value: &Value) -> Option<DateRange> {
     match value {
         Value::String(text) => parse_range(text),
         Value::Object(period) => {
-            let start = period.get("start").and_then(Value::as_str).and_then(parse_range);
-            let end = period.get("end").and_then(Value::as_str).and_then(parse_range);
+            let start = period
+                .get("start")
+                .and_then(Value::as_str)
+                .and_then(parse_range);
+            let end = period
+                .get("end")
+                .and_then(Value::as_str)
+                .and_then(parse_range);
             if start.is_none() && end.is_none() {
                 return None;
             }
@@ -90,7 +105,10 @@ pub(crate) fn range_of(value: &Value) -> Option<DateRange> {
 /// Splits a search value into its prefix and date, such as `ge1980` into
 /// `Ge` and `1980`. Prefixes that this server does not implement are errors.
 pub(crate) fn parse_search_value(text: &str) -> Result<(DatePrefix, DateRange), String> {
-    let (prefix, rest) = match text.get(..2).filter(|p| p.chars().all(|c| c.is_ascii_lowercase())) {
+    let (prefix, rest) = match text
+        .get(..2)
+        .filter(|p| p.chars().all(|c| c.is_ascii_lowercase()))
+    {
         Some("eq") => (DatePrefix::Eq, &text[2..]),
         Some("ne") => (DatePrefix::Ne, &text[2..]),
         Some("gt") => (DatePrefix::Gt, &text[2..]),
@@ -98,7 +116,9 @@ pub(crate) fn parse_search_value(text: &str) -> Result<(DatePrefix, DateRange), 
         Some("ge") => (DatePrefix::Ge, &text[2..]),
         Some("le") => (DatePrefix::Le, &text[2..]),
         Some(other) => {
-            return Err(format!("date prefix {other} in {text:?} is not supported; use eq, ne, gt, lt, ge or le"))
+            return Err(format!(
+                "date prefix {other} in {text:?} is not supported; use eq, ne, gt, lt, ge or le"
+            ))
         }
         None => (DatePrefix::Eq, text),
     };
@@ -113,7 +133,9 @@ pub(crate) fn parse_search_value(text: &str) -> Result<(DatePrefix, DateRange), 
 /// when it extends before it.
 pub(crate) fn matches(prefix: DatePrefix, search: DateRange, target: DateRange) -> bool {
     let within = match (search.start, target.start, search.end, target.end) {
-        (Some(s_start), Some(t_start), Some(s_end), Some(t_end)) => t_start >= s_start && t_end <= s_end,
+        (Some(s_start), Some(t_start), Some(s_end), Some(t_end)) => {
+            t_start >= s_start && t_end <= s_end
+        }
         _ => false,
     };
     let after = match (target.end, search.end) {
@@ -186,7 +208,9 @@ mod tests {
 
     #[test]
     fn period_ranges() {
-        let period = range_of(&json!({ "start": "2024-01-01T10:00:00Z", "end": "2024-01-03T10:00:00Z" })).unwrap();
+        let period =
+            range_of(&json!({ "start": "2024-01-01T10:00:00Z", "end": "2024-01-03T10:00:00Z" }))
+                .unwrap();
         let (prefix, january) = parse_search_value("2024-01").unwrap();
         assert!(matches(prefix, january, period));
         let (prefix, day) = parse_search_value("ge2024-01-02").unwrap();
@@ -199,7 +223,11 @@ mod tests {
 
     #[test]
     fn unsupported_prefix_and_bad_date() {
-        assert!(parse_search_value("sa2024").unwrap_err().contains("prefix sa"));
-        assert!(parse_search_value("ge2024-1-1").unwrap_err().contains("invalid date"));
+        assert!(parse_search_value("sa2024")
+            .unwrap_err()
+            .contains("prefix sa"));
+        assert!(parse_search_value("ge2024-1-1")
+            .unwrap_err()
+            .contains("invalid date"));
     }
 }

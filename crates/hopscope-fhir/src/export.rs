@@ -32,7 +32,7 @@ const PATIENT_COMPARTMENT: &[(&str, &str)] = &[
 /// `_outputFormat` values that name NDJSON, as the Bulk Data specification lists them.
 const NDJSON_FORMATS: &[&str] = &["application/fhir+ndjson", "application/ndjson", "ndjson"];
 
-/// Which resources a kick-off exports.
+/// Scope of a kick-off: the resources it exports.
 #[derive(Debug, Clone)]
 pub(crate) enum ExportScope {
     /// `/$export`: every resource.
@@ -77,9 +77,15 @@ struct KickOff {
 fn parse_kick_off(scope: &ExportScope, context: &Context) -> Result<KickOff, FhirError> {
     let scope_types: Vec<&'static str> = match scope {
         ExportScope::System => RESOURCE_TYPES.iter().map(|(t, _)| *t).collect(),
-        ExportScope::Patient | ExportScope::Group(_) => PATIENT_COMPARTMENT.iter().map(|(t, _)| *t).collect(),
+        ExportScope::Patient | ExportScope::Group(_) => {
+            PATIENT_COMPARTMENT.iter().map(|(t, _)| *t).collect()
+        }
     };
-    let mut kick_off = KickOff { types: scope_types.clone(), since: None, ignored: Vec::new() };
+    let mut kick_off = KickOff {
+        types: scope_types.clone(),
+        since: None,
+        ignored: Vec::new(),
+    };
     for (name, value) in &context.params {
         match name.as_str() {
             "_outputFormat" => {
@@ -94,12 +100,14 @@ fn parse_kick_off(scope: &ExportScope, context: &Context) -> Result<KickOff, Fhi
             "_type" => {
                 let mut types = Vec::new();
                 for name in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-                    let resource_type = supported_type(name).filter(|t| scope_types.contains(t)).ok_or_else(|| {
-                        FhirError::Invalid(format!(
-                            "_type {name} cannot be exported at this level; choose from {}",
-                            scope_types.join(", ")
-                        ))
-                    })?;
+                    let resource_type = supported_type(name)
+                        .filter(|t| scope_types.contains(t))
+                        .ok_or_else(|| {
+                            FhirError::Invalid(format!(
+                                "_type {name} cannot be exported at this level; choose from {}",
+                                scope_types.join(", ")
+                            ))
+                        })?;
                     types.push(resource_type);
                 }
                 kick_off.types.retain(|t| types.contains(t));
@@ -117,7 +125,9 @@ fn parse_kick_off(scope: &ExportScope, context: &Context) -> Result<KickOff, Fhi
                         "export parameter {other} is not supported; remove it, or leave out Prefer: handling=strict to have it ignored"
                     )));
                 }
-                kick_off.ignored.push(format!("export parameter {other} is not supported; it was ignored"));
+                kick_off.ignored.push(format!(
+                    "export parameter {other} is not supported; it was ignored"
+                ));
             }
         }
     }
@@ -130,7 +140,10 @@ fn scope_patients(scope: &ExportScope, store: &Store) -> Result<Option<Vec<Strin
     match scope {
         ExportScope::System => Ok(None),
         ExportScope::Patient => Ok(Some(
-            store.all("Patient").filter_map(|p| p["id"].as_str().map(str::to_string)).collect(),
+            store
+                .all("Patient")
+                .filter_map(|p| p["id"].as_str().map(str::to_string))
+                .collect(),
         )),
         ExportScope::Group(id) => {
             let group = store
@@ -152,26 +165,42 @@ fn scope_patients(scope: &ExportScope, store: &Store) -> Result<Option<Vec<Strin
 }
 
 fn in_compartment(resource_type: &str, resource: &Value, patients: &[String]) -> bool {
-    let Some((_, element)) = PATIENT_COMPARTMENT.iter().find(|(t, _)| *t == resource_type) else {
+    let Some((_, element)) = PATIENT_COMPARTMENT
+        .iter()
+        .find(|(t, _)| *t == resource_type)
+    else {
         return false;
     };
     let id = if *element == "id" {
         resource["id"].as_str()
     } else {
-        resource[*element]["reference"].as_str().map(|r| split_reference(r).1)
+        resource[*element]["reference"]
+            .as_str()
+            .map(|r| split_reference(r).1)
     };
     id.is_some_and(|id| patients.iter().any(|p| p == id))
 }
 
 impl ExportJobs {
     pub fn new(seed: u64, delay: Duration) -> Self {
-        Self { jobs: BTreeMap::new(), ids: SampleRng::new(seed ^ 0x6578_706f_7274), delay }
+        Self {
+            jobs: BTreeMap::new(),
+            ids: SampleRng::new(seed ^ 0x6578_706f_7274),
+            delay,
+        }
     }
 
     /// Starts a job and returns the 202 kick-off response.
     // NOTE: jobs stay until cancelled, so a client that never sends DELETE
     // keeps its snapshot in memory for the server's lifetime.
-    pub fn kick_off(&mut self, store: &Store, scope: ExportScope, path: &str, query: Option<&str>, context: &Context) -> Result<FhirResponse, FhirError> {
+    pub fn kick_off(
+        &mut self,
+        store: &Store,
+        scope: ExportScope,
+        path: &str,
+        query: Option<&str>,
+        context: &Context,
+    ) -> Result<FhirResponse, FhirError> {
         if !context.prefer.respond_async {
             return Err(FhirError::Invalid(
                 "bulk export is asynchronous and requires the header Prefer: respond-async".into(),
@@ -185,10 +214,16 @@ impl ExportJobs {
             .filter_map(|resource_type| {
                 let lines: Vec<String> = store
                     .all(resource_type)
-                    .filter(|r| patients.as_ref().is_none_or(|p| in_compartment(resource_type, r, p)))
+                    .filter(|r| {
+                        patients
+                            .as_ref()
+                            .is_none_or(|p| in_compartment(resource_type, r, p))
+                    })
                     .filter(|r| {
                         let updated = r["meta"]["lastUpdated"].as_str().and_then(parse_instant);
-                        kick_off.since.is_none_or(|since| updated.is_some_and(|u| u > since))
+                        kick_off
+                            .since
+                            .is_none_or(|since| updated.is_some_and(|u| u > since))
                     })
                     .map(Value::to_string)
                     .collect();
@@ -213,13 +248,20 @@ impl ExportJobs {
         };
         self.jobs.insert(
             job_id.clone(),
-            ExportJob { kicked_off: Instant::now(), transaction_time: format_instant(now()), request, files },
+            ExportJob {
+                kicked_off: Instant::now(),
+                transaction_time: format_instant(now()),
+                request,
+                files,
+            },
         );
 
         let mut outcome = operation_outcome(
             "information",
             "informational",
-            &format!("export job {job_id} accepted; poll the Content-Location URL until it returns 200"),
+            &format!(
+                "export job {job_id} accepted; poll the Content-Location URL until it returns 200"
+            ),
         );
         for reason in &kick_off.ignored {
             outcome["issue"]
@@ -228,7 +270,10 @@ impl ExportJobs {
                 .push(json!({ "severity": "warning", "code": "not-supported", "diagnostics": reason }));
         }
         let mut response = FhirResponse::json(StatusCode::ACCEPTED, &outcome, context.pretty);
-        response.set_header(CONTENT_LOCATION, &format!("{}/$export-status/{job_id}", context.base));
+        response.set_header(
+            CONTENT_LOCATION,
+            &format!("{}/$export-status/{job_id}", context.base),
+        );
         Ok(response)
     }
 
@@ -245,7 +290,10 @@ impl ExportJobs {
         if elapsed < self.delay {
             let percent = (elapsed.as_secs_f64() / self.delay.as_secs_f64() * 100.0) as u32;
             let mut response = FhirResponse::empty(StatusCode::ACCEPTED);
-            response.set_header(HeaderName::from_static("x-progress"), &format!("in progress, {percent}%"));
+            response.set_header(
+                HeaderName::from_static("x-progress"),
+                &format!("in progress, {percent}%"),
+            );
             response.set_header(RETRY_AFTER, "1");
             return Ok(response);
         }
@@ -274,7 +322,7 @@ impl ExportJobs {
         Ok(response)
     }
 
-    /// Cancels a job, or forgets a finished one, and returns 202.
+    /// Deletes a job, running or finished, and returns 202.
     pub fn cancel(&mut self, job_id: &str) -> Result<FhirResponse, FhirError> {
         self.job(job_id)?;
         self.jobs.remove(job_id);
@@ -293,7 +341,11 @@ impl ExportJobs {
             .files
             .iter()
             .find(|f| format!("{}.ndjson", f.resource_type) == file_name)
-            .ok_or_else(|| FhirError::NotFound(format!("export job {job_id} has no file {file_name}; use a URL from its manifest")))?;
+            .ok_or_else(|| {
+                FhirError::NotFound(format!(
+                    "export job {job_id} has no file {file_name}; use a URL from its manifest"
+                ))
+            })?;
         let mut response = FhirResponse::empty(StatusCode::OK);
         response.set_header(CONTENT_TYPE, FHIR_NDJSON);
         response.body = bytes::Bytes::from(file.ndjson.clone());
@@ -312,7 +364,10 @@ mod tests {
         Context {
             base: BASE.to_string(),
             pretty: false,
-            prefer: Prefer { respond_async, ..Prefer::default() },
+            prefer: Prefer {
+                respond_async,
+                ..Prefer::default()
+            },
             params: parse_form(query),
         }
     }
@@ -325,7 +380,9 @@ mod tests {
     fn export(scope: ExportScope, query: &str) -> (String, Value) {
         let mut jobs = ExportJobs::new(4, Duration::ZERO);
         let context = context(query, true);
-        let response = jobs.kick_off(&store(), scope, "/$export", Some(query), &context).unwrap();
+        let response = jobs
+            .kick_off(&store(), scope, "/$export", Some(query), &context)
+            .unwrap();
         assert_eq!(response.status, StatusCode::ACCEPTED);
         let location = response.header("content-location").unwrap().to_string();
         let job = location.rsplit('/').next().unwrap().to_string();
@@ -334,7 +391,12 @@ mod tests {
     }
 
     fn exported_types(manifest: &Value) -> Vec<&str> {
-        manifest["output"].as_array().unwrap().iter().map(|o| o["type"].as_str().unwrap()).collect()
+        manifest["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["type"].as_str().unwrap())
+            .collect()
     }
 
     #[test]
@@ -343,8 +405,15 @@ mod tests {
         let counts = store().counts();
         for output in manifest["output"].as_array().unwrap() {
             let resource_type = output["type"].as_str().unwrap();
-            assert_eq!(output["count"].as_u64().unwrap() as usize, counts[resource_type], "{resource_type}");
-            assert_eq!(output["url"], format!("{BASE}/$export-file/{job}/{resource_type}.ndjson"));
+            assert_eq!(
+                output["count"].as_u64().unwrap() as usize,
+                counts[resource_type],
+                "{resource_type}"
+            );
+            assert_eq!(
+                output["url"],
+                format!("{BASE}/$export-file/{job}/{resource_type}.ndjson")
+            );
         }
         assert_eq!(exported_types(&manifest).len(), RESOURCE_TYPES.len());
         assert_eq!(manifest["requiresAccessToken"], true);
@@ -360,10 +429,21 @@ mod tests {
     #[test]
     fn patient_export_is_compartment_only() {
         let (_, manifest) = export(ExportScope::Patient, "");
-        assert_eq!(exported_types(&manifest), ["Coverage", "Encounter", "Observation", "Patient"]);
+        assert_eq!(
+            exported_types(&manifest),
+            ["Coverage", "Encounter", "Observation", "Patient"]
+        );
         let mut jobs = ExportJobs::new(4, Duration::ZERO);
         let context = context("_type=Practitioner", true);
-        let error = jobs.kick_off(&store(), ExportScope::Patient, "/Patient/$export", None, &context).unwrap_err();
+        let error = jobs
+            .kick_off(
+                &store(),
+                ExportScope::Patient,
+                "/Patient/$export",
+                None,
+                &context,
+            )
+            .unwrap_err();
         assert!(error.to_string().contains("Practitioner"), "{error}");
     }
 
@@ -373,9 +453,18 @@ mod tests {
         let group = store.current("Group", "grp-0001").unwrap();
         let members = group["member"].as_array().unwrap().len();
         let (_, manifest) = export(ExportScope::Group("grp-0001".into()), "_type=Patient");
-        assert_eq!(manifest["output"][0]["count"].as_u64().unwrap() as usize, members);
+        assert_eq!(
+            manifest["output"][0]["count"].as_u64().unwrap() as usize,
+            members
+        );
         let mut jobs = ExportJobs::new(4, Duration::ZERO);
-        let missing = jobs.kick_off(&store, ExportScope::Group("grp-9999".into()), "/Group/grp-9999/$export", None, &context("", true));
+        let missing = jobs.kick_off(
+            &store,
+            ExportScope::Group("grp-9999".into()),
+            "/Group/grp-9999/$export",
+            None,
+            &context("", true),
+        );
         assert_eq!(missing.unwrap_err().status(), StatusCode::NOT_FOUND);
     }
 
@@ -396,7 +485,13 @@ mod tests {
         ];
         for (query, respond_async, expected) in cases {
             let error = jobs
-                .kick_off(&store(), ExportScope::System, "/$export", None, &context(query, respond_async))
+                .kick_off(
+                    &store(),
+                    ExportScope::System,
+                    "/$export",
+                    None,
+                    &context(query, respond_async),
+                )
                 .unwrap_err();
             assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{query}");
             assert!(error.to_string().contains(expected), "{query}: {error}");
@@ -405,8 +500,16 @@ mod tests {
 
     #[test]
     fn ndjson_output_format_spellings() {
-        for format in ["application/fhir%2Bndjson", "application/fhir+ndjson", "application/ndjson", "ndjson"] {
-            let (_, manifest) = export(ExportScope::System, &format!("_outputFormat={format}&_type=Group"));
+        for format in [
+            "application/fhir%2Bndjson",
+            "application/fhir+ndjson",
+            "application/ndjson",
+            "ndjson",
+        ] {
+            let (_, manifest) = export(
+                ExportScope::System,
+                &format!("_outputFormat={format}&_type=Group"),
+            );
             assert_eq!(exported_types(&manifest), ["Group"], "{format}");
         }
     }
@@ -415,21 +518,43 @@ mod tests {
     fn in_progress_until_delay() {
         let mut jobs = ExportJobs::new(4, Duration::from_secs(3600));
         let context = context("", true);
-        let response = jobs.kick_off(&store(), ExportScope::System, "/$export", None, &context).unwrap();
-        let job = response.header("content-location").unwrap().rsplit('/').next().unwrap().to_string();
+        let response = jobs
+            .kick_off(&store(), ExportScope::System, "/$export", None, &context)
+            .unwrap();
+        let job = response
+            .header("content-location")
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
         let status = jobs.status(&job, &context).unwrap();
         assert_eq!(status.status, StatusCode::ACCEPTED);
         assert_eq!(status.header("retry-after"), Some("1"));
-        assert!(status.header("x-progress").unwrap().starts_with("in progress"));
-        assert_eq!(jobs.file(&job, "Patient.ndjson").unwrap_err().status(), StatusCode::NOT_FOUND);
+        assert!(status
+            .header("x-progress")
+            .unwrap()
+            .starts_with("in progress"));
+        assert_eq!(
+            jobs.file(&job, "Patient.ndjson").unwrap_err().status(),
+            StatusCode::NOT_FOUND
+        );
     }
 
     #[test]
     fn file_and_cancel() {
         let mut jobs = ExportJobs::new(4, Duration::ZERO);
         let context = context("", true);
-        let response = jobs.kick_off(&store(), ExportScope::System, "/$export", None, &context).unwrap();
-        let job = response.header("content-location").unwrap().rsplit('/').next().unwrap().to_string();
+        let response = jobs
+            .kick_off(&store(), ExportScope::System, "/$export", None, &context)
+            .unwrap();
+        let job = response
+            .header("content-location")
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
         let file = jobs.file(&job, "Organization.ndjson").unwrap();
         assert_eq!(file.header("content-type"), Some(FHIR_NDJSON));
         let text = std::str::from_utf8(&file.body).unwrap();
@@ -437,9 +562,18 @@ mod tests {
             let resource: Value = serde_json::from_str(line).unwrap();
             assert_eq!(resource["resourceType"], "Organization");
         }
-        assert_eq!(jobs.file(&job, "Invoice.ndjson").unwrap_err().status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            jobs.file(&job, "Invoice.ndjson").unwrap_err().status(),
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(jobs.cancel(&job).unwrap().status, StatusCode::ACCEPTED);
-        assert_eq!(jobs.status(&job, &context).unwrap_err().status(), StatusCode::NOT_FOUND);
-        assert_eq!(jobs.cancel(&job).unwrap_err().status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            jobs.status(&job, &context).unwrap_err().status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            jobs.cancel(&job).unwrap_err().status(),
+            StatusCode::NOT_FOUND
+        );
     }
 }

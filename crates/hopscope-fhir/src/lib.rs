@@ -4,7 +4,7 @@
 //! A destination simulator serves FHIR behind the destination's private URL
 //! but writes only its public URL, the one originators use, into every URL
 //! of a response. [`FhirServer::handle`] takes one request with a path
-//! relative to the FHIR base and returns the response; the wrapper around it
+//! relative to the FHIR base and returns the response. The wrapper around it
 //! does TLS, UDAP authorization and response signing.
 //!
 //! ```
@@ -53,7 +53,7 @@ pub struct FhirConfig {
     /// `https://d-corp.internal.test:9443/fhir`. The server writes it only
     /// while the leak-private-URL misbehaviour is on.
     pub private_base: url::Url,
-    /// Seed of the sample data; the same seed gives the same resources.
+    /// Seed of the sample data. The same seed gives the same resources.
     pub seed: u64,
     /// Time a bulk export job stays in progress after kick-off.
     pub export_delay: Duration,
@@ -75,11 +75,13 @@ impl FhirConfig {
     /// `https://d-corp.internal.test:9443/fhir`, or `None` when the path is
     /// under neither. The wrapper passes the result to [`FhirServer::handle`].
     pub fn relative_path<'a>(&self, request_path: &'a str) -> Option<&'a str> {
-        [&self.private_base, &self.public_base].into_iter().find_map(|base| {
-            let base_path = base.path().trim_end_matches('/');
-            let rest = request_path.strip_prefix(base_path)?;
-            (rest.is_empty() || rest.starts_with('/')).then_some(rest)
-        })
+        [&self.private_base, &self.public_base]
+            .into_iter()
+            .find_map(|base| {
+                let base_path = base.path().trim_end_matches('/');
+                let rest = request_path.strip_prefix(base_path)?;
+                (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+            })
     }
 }
 

@@ -110,7 +110,11 @@ mod tests {
             (FhirError::NotFound("x".into()), 404, "not-found"),
             (FhirError::NotAcceptable("x".into()), 406, "not-supported"),
             (FhirError::PreconditionFailed("x".into()), 412, "conflict"),
-            (FhirError::UnsupportedMediaType("x".into()), 415, "not-supported"),
+            (
+                FhirError::UnsupportedMediaType("x".into()),
+                415,
+                "not-supported",
+            ),
         ];
         for (error, status, code) in cases {
             assert_eq!(error.status().as_u16(), status, "{error:?}");

@@ -188,7 +188,10 @@ impl Prefer {
             for token in text.split([',', ';']) {
                 let token = token.trim().to_ascii_lowercase();
                 let (name, value) = match token.split_once('=') {
-                    Some((name, value)) => (name.trim().to_string(), value.trim().trim_matches('"').to_string()),
+                    Some((name, value)) => (
+                        name.trim().to_string(),
+                        value.trim().trim_matches('"').to_string(),
+                    ),
                     None => (token.clone(), String::new()),
                 };
                 match (name.as_str(), value.as_str()) {
@@ -214,16 +217,29 @@ impl Prefer {
 fn is_json_format(format: &str) -> bool {
     // `+` in a query string decodes to a space, so `application/fhir+json`
     // arrives as `application/fhir json` unless the client encoded it as %2B.
-    let media = format.split(';').next().unwrap_or("").trim().to_ascii_lowercase().replace(' ', "+");
+    let media = format
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+        .replace(' ', "+");
     matches!(
         media.as_str(),
-        "json" | "application/json" | "application/fhir+json" | "application/json+fhir" | "text/json"
+        "json"
+            | "application/json"
+            | "application/fhir+json"
+            | "application/json+fhir"
+            | "text/json"
     )
 }
 
 /// Rejects with 406 a request that accepts no JSON, either by `_format` or by
 /// `Accept`. `_format` overrides `Accept`, as the FHIR HTTP page specifies.
-pub(crate) fn check_json_accepted(headers: &HeaderMap, format: Option<&str>) -> Result<(), FhirError> {
+pub(crate) fn check_json_accepted(
+    headers: &HeaderMap,
+    format: Option<&str>,
+) -> Result<(), FhirError> {
     if let Some(format) = format {
         if is_json_format(format) {
             return Ok(());
@@ -237,7 +253,14 @@ pub(crate) fn check_json_accepted(headers: &HeaderMap, format: Option<&str>) -> 
         let Ok(text) = value.to_str() else { continue };
         ranges.extend(
             text.split(',')
-                .map(|range| range.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+                .map(|range| {
+                    range
+                        .split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase()
+                })
                 .filter(|range| !range.is_empty()),
         );
     }
@@ -279,7 +302,7 @@ pub(crate) fn parse_form(text: &str) -> Vec<(String, String)> {
 }
 
 /// Characters that a query component must not contain literally. `:`, `/` and
-/// `,` stay readable in links; `+` is encoded because it decodes to a space.
+/// `,` stay readable in links. `+` is encoded because it decodes to a space.
 const QUERY_COMPONENT: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
@@ -322,7 +345,10 @@ mod tests {
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
-            map.append(HeaderName::from_static(name), HeaderValue::from_static(value));
+            map.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
         }
         map
     }
@@ -348,7 +374,8 @@ mod tests {
 
     #[test]
     fn prefer_accepts_semicolons() {
-        let prefer = Prefer::from_headers(&headers(&[("prefer", "respond-async; handling=strict")]));
+        let prefer =
+            Prefer::from_headers(&headers(&[("prefer", "respond-async; handling=strict")]));
         assert!(prefer.respond_async);
         assert!(prefer.strict);
     }
@@ -360,7 +387,10 @@ mod tests {
         assert!(!prefer.strict);
         assert_eq!(prefer.return_preference, ReturnPreference::Representation);
         let outcome = Prefer::from_headers(&headers(&[("prefer", "return=OperationOutcome")]));
-        assert_eq!(outcome.return_preference, ReturnPreference::OperationOutcome);
+        assert_eq!(
+            outcome.return_preference,
+            ReturnPreference::OperationOutcome
+        );
     }
 
     #[test]
@@ -383,20 +413,28 @@ mod tests {
             let map = headers(&[("accept", accept)]);
             assert!(check_json_accepted(&map, None).is_ok(), "{accept}");
         }
-        let rejected = check_json_accepted(&headers(&[("accept", "application/xml, text/html")]), None);
+        let rejected =
+            check_json_accepted(&headers(&[("accept", "application/xml, text/html")]), None);
         assert!(matches!(rejected, Err(FhirError::NotAcceptable(_))));
     }
 
     #[test]
     fn json_body_content_type() {
         assert!(check_json_body(&HeaderMap::new()).is_ok());
-        assert!(check_json_body(&headers(&[("content-type", "application/fhir+json; charset=utf-8")])).is_ok());
+        assert!(check_json_body(&headers(&[(
+            "content-type",
+            "application/fhir+json; charset=utf-8"
+        )]))
+        .is_ok());
         assert!(check_json_body(&headers(&[("content-type", "application/fhir+xml")])).is_err());
     }
 
     #[test]
     fn query_round_trip() {
-        let encoded = encode_query([("birthdate", "ge1980-01-01T00:00:00+02:00"), ("identifier", "urn:x|a&b")]);
+        let encoded = encode_query([
+            ("birthdate", "ge1980-01-01T00:00:00+02:00"),
+            ("identifier", "urn:x|a&b"),
+        ]);
         assert_eq!(
             encoded,
             "birthdate=ge1980-01-01T00:00:00%2B02:00&identifier=urn:x%7Ca%26b"

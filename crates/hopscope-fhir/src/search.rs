@@ -10,9 +10,8 @@ use crate::store::Store;
 
 /// Page size when the request has no `_count`.
 pub const DEFAULT_COUNT: usize = 20;
-/// Largest page; a larger `_count` is lowered to this.
+/// Largest page. A larger `_count` is lowered to this.
 pub const MAX_COUNT: usize = 500;
-
 
 /// One search parameter as given: all its comma-separated values, any of
 /// which may match (OR). Separate parameters must all match (AND).
@@ -39,16 +38,22 @@ pub(crate) struct SearchQuery {
 }
 
 fn parse_number(name: &str, value: &str) -> Result<usize, FhirError> {
-    value
-        .parse()
-        .map_err(|_| FhirError::Invalid(format!("{name}={value} is not a non-negative whole number; give one such as {name}=20")))
+    value.parse().map_err(|_| {
+        FhirError::Invalid(format!(
+            "{name}={value} is not a non-negative whole number; give one such as {name}=20"
+        ))
+    })
 }
 
 impl SearchQuery {
     /// Parses search parameters, in request order. With `strict`, an unknown
-    /// parameter or modifier is an error; otherwise it is ignored and listed
+    /// parameter or modifier is an error. Otherwise it is ignored and listed
     /// in `ignored`.
-    pub fn parse(resource_type: &'static str, params: &[(String, String)], strict: bool) -> Result<Self, FhirError> {
+    pub fn parse(
+        resource_type: &'static str,
+        params: &[(String, String)],
+        strict: bool,
+    ) -> Result<Self, FhirError> {
         let mut query = SearchQuery {
             resource_type,
             filters: Vec::new(),
@@ -98,13 +103,16 @@ impl SearchQuery {
     }
 
     fn matches(&self, resource: &Value) -> bool {
-        self.filters
-            .iter()
-            .all(|filter| filter.criteria.iter().any(|criterion| criterion.matches(filter.def, resource)))
+        self.filters.iter().all(|filter| {
+            filter
+                .criteria
+                .iter()
+                .any(|criterion| criterion.matches(filter.def, resource))
+        })
     }
 
     /// Builds the absolute URL of the page at `offset`, with the parameters
-    /// that were applied. Ignored parameters are left out, as FHIR asks of
+    /// that were applied. Ignored parameters are left out, as FHIR requires of
     /// the `self` link.
     fn page_url(&self, base: &str, offset: usize) -> String {
         let count = self.count.to_string();
@@ -114,14 +122,21 @@ impl SearchQuery {
             .iter()
             .map(|f| (f.name.as_str(), f.value.as_str()))
             .chain([("_count", count.as_str()), ("_offset", offset.as_str())])
-            .chain(self.passthrough.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            .chain(
+                self.passthrough
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str())),
+            );
         format!("{base}/{}?{}", self.resource_type, encode_query(pairs))
     }
 
     /// Runs the search and returns a `searchset` Bundle. `base` is the URL
     /// that every written URL starts with, without a trailing slash.
     pub fn run(&self, store: &Store, base: &str, bundle_id: &str, now: &str) -> Value {
-        let matched: Vec<&Value> = store.all(self.resource_type).filter(|r| self.matches(r)).collect();
+        let matched: Vec<&Value> = store
+            .all(self.resource_type)
+            .filter(|r| self.matches(r))
+            .collect();
         let total = matched.len();
         let mut entries: Vec<Value> = matched
             .iter()
@@ -145,12 +160,18 @@ impl SearchQuery {
             entries.push(json!({ "resource": outcome, "search": { "mode": "outcome" } }));
         }
 
-        let mut links = vec![json!({ "relation": "self", "url": self.page_url(base, self.offset) })];
+        let mut links =
+            vec![json!({ "relation": "self", "url": self.page_url(base, self.offset) })];
         if self.count > 0 && self.offset + self.count < total {
-            links.push(json!({ "relation": "next", "url": self.page_url(base, self.offset + self.count) }));
+            links.push(
+                json!({ "relation": "next", "url": self.page_url(base, self.offset + self.count) }),
+            );
         }
         if self.offset > 0 && self.count > 0 {
-            let previous = self.offset.saturating_sub(self.count).min(total.saturating_sub(1) / self.count * self.count);
+            let previous = self
+                .offset
+                .saturating_sub(self.count)
+                .min(total.saturating_sub(1) / self.count * self.count);
             links.push(json!({ "relation": "previous", "url": self.page_url(base, previous) }));
         }
 
@@ -191,7 +212,11 @@ mod tests {
     }
 
     fn link<'a>(bundle: &'a Value, relation: &str) -> Option<&'a str> {
-        bundle["link"].as_array()?.iter().find(|l| l["relation"] == relation)?["url"].as_str()
+        bundle["link"]
+            .as_array()?
+            .iter()
+            .find(|l| l["relation"] == relation)?["url"]
+            .as_str()
     }
 
     #[test]
@@ -199,8 +224,14 @@ mod tests {
         let bundle = search("Patient", "");
         assert_eq!(bundle["total"], crate::sample::PATIENT_COUNT);
         assert_eq!(entry_count(&bundle), DEFAULT_COUNT);
-        assert_eq!(link(&bundle, "self"), Some(format!("{BASE}/Patient?_count=20&_offset=0").as_str()));
-        assert_eq!(link(&bundle, "next"), Some(format!("{BASE}/Patient?_count=20&_offset=20").as_str()));
+        assert_eq!(
+            link(&bundle, "self"),
+            Some(format!("{BASE}/Patient?_count=20&_offset=0").as_str())
+        );
+        assert_eq!(
+            link(&bundle, "next"),
+            Some(format!("{BASE}/Patient?_count=20&_offset=20").as_str())
+        );
         assert_eq!(link(&bundle, "previous"), None);
         let first = &bundle["entry"][0];
         assert_eq!(first["fullUrl"], format!("{BASE}/Patient/pat-0001"));
@@ -212,14 +243,20 @@ mod tests {
         let bundle = search("Patient", "_count=25&_offset=50");
         assert_eq!(entry_count(&bundle), 10);
         assert_eq!(link(&bundle, "next"), None);
-        assert_eq!(link(&bundle, "previous"), Some(format!("{BASE}/Patient?_count=25&_offset=25").as_str()));
+        assert_eq!(
+            link(&bundle, "previous"),
+            Some(format!("{BASE}/Patient?_count=25&_offset=25").as_str())
+        );
     }
 
     #[test]
     fn offset_past_end_links_back_to_last_page() {
         let bundle = search("Patient", "_count=25&_offset=500");
         assert_eq!(entry_count(&bundle), 0);
-        assert_eq!(link(&bundle, "previous"), Some(format!("{BASE}/Patient?_count=25&_offset=50").as_str()));
+        assert_eq!(
+            link(&bundle, "previous"),
+            Some(format!("{BASE}/Patient?_count=25&_offset=50").as_str())
+        );
     }
 
     #[test]
@@ -238,10 +275,17 @@ mod tests {
 
     #[test]
     fn filters_and_together_values_or() {
-        let all_male = search("Patient", "gender=male&_count=500")["total"].as_u64().unwrap();
-        let all_female = search("Patient", "gender=female&_count=500")["total"].as_u64().unwrap();
+        let all_male = search("Patient", "gender=male&_count=500")["total"]
+            .as_u64()
+            .unwrap();
+        let all_female = search("Patient", "gender=female&_count=500")["total"]
+            .as_u64()
+            .unwrap();
         assert_eq!(all_male + all_female, crate::sample::PATIENT_COUNT as u64);
-        assert_eq!(search("Patient", "gender=male,female")["total"], crate::sample::PATIENT_COUNT);
+        assert_eq!(
+            search("Patient", "gender=male,female")["total"],
+            crate::sample::PATIENT_COUNT
+        );
         assert_eq!(search("Patient", "gender=male&gender=female")["total"], 0);
     }
 
@@ -251,7 +295,10 @@ mod tests {
         let total = bundle["total"].as_u64().unwrap();
         assert!(total >= 1);
         for entry in bundle["entry"].as_array().unwrap() {
-            assert_eq!(entry["resource"]["subject"]["reference"], "Patient/pat-0001");
+            assert_eq!(
+                entry["resource"]["subject"]["reference"],
+                "Patient/pat-0001"
+            );
         }
         let by_subject = search("Observation", "subject=Patient/pat-0001");
         assert_eq!(by_subject["total"].as_u64(), Some(total));
@@ -267,7 +314,9 @@ mod tests {
         let entries = bundle["entry"].as_array().unwrap();
         let outcome = entries.last().unwrap();
         assert_eq!(outcome["search"]["mode"], "outcome");
-        let diagnostics = outcome["resource"]["issue"][0]["diagnostics"].as_str().unwrap();
+        let diagnostics = outcome["resource"]["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap();
         assert!(diagnostics.contains("shoe-size"), "{diagnostics}");
         assert!(!link(&bundle, "self").unwrap().contains("shoe-size"));
         assert!(link(&bundle, "self").unwrap().contains("family=Smith"));
@@ -278,13 +327,20 @@ mod tests {
         let error = SearchQuery::parse("Patient", &parse_form("shoe-size=42"), true).unwrap_err();
         assert_eq!(error.status().as_u16(), 400);
         assert!(error.to_string().contains("shoe-size"));
-        let modifier = SearchQuery::parse("Patient", &parse_form("gender:not=male"), true).unwrap_err();
+        let modifier =
+            SearchQuery::parse("Patient", &parse_form("gender:not=male"), true).unwrap_err();
         assert!(modifier.to_string().contains(":not"));
     }
 
     #[test]
     fn invalid_values_are_errors() {
-        for query in ["_count=-1", "_offset=x", "birthdate=ge19", "birthdate=sa2000", "family="] {
+        for query in [
+            "_count=-1",
+            "_offset=x",
+            "birthdate=ge19",
+            "birthdate=sa2000",
+            "family=",
+        ] {
             let result = SearchQuery::parse("Patient", &parse_form(query), false);
             assert!(matches!(result, Err(FhirError::Invalid(_))), "{query}");
         }

@@ -30,23 +30,40 @@ impl ParamKind {
 pub(crate) struct ParamDef {
     pub name: &'static str,
     pub kind: ParamKind,
-    /// Dotted element paths; arrays along a path are searched element by element.
+    /// Dotted element paths. Arrays along a path are searched element by element.
     pub paths: &'static [&'static str],
     /// The type that a bare id in a reference search refers to.
     pub target: Option<&'static str>,
 }
 
 const fn param(name: &'static str, kind: ParamKind, paths: &'static [&'static str]) -> ParamDef {
-    ParamDef { name, kind, paths, target: None }
+    ParamDef {
+        name,
+        kind,
+        paths,
+        target: None,
+    }
 }
 
-const fn reference(name: &'static str, paths: &'static [&'static str], target: &'static str) -> ParamDef {
-    ParamDef { name, kind: ParamKind::Reference, paths, target: Some(target) }
+const fn reference(
+    name: &'static str,
+    paths: &'static [&'static str],
+    target: &'static str,
+) -> ParamDef {
+    ParamDef {
+        name,
+        kind: ParamKind::Reference,
+        paths,
+        target: Some(target),
+    }
 }
 
 use ParamKind::{Date, String as Str, Token};
 
-const COMMON: &[ParamDef] = &[param("_id", Token, &["id"]), param("_lastUpdated", Date, &["meta.lastUpdated"])];
+const COMMON: &[ParamDef] = &[
+    param("_id", Token, &["id"]),
+    param("_lastUpdated", Date, &["meta.lastUpdated"]),
+];
 
 const PATIENT: &[ParamDef] = &[
     param("name", Str, &["name"]),
@@ -57,7 +74,11 @@ const PATIENT: &[ParamDef] = &[
     param("identifier", Token, &["identifier"]),
     param("address-city", Str, &["address.city"]),
     param("address-state", Str, &["address.state"]),
-    reference("general-practitioner", &["generalPractitioner"], "Practitioner"),
+    reference(
+        "general-practitioner",
+        &["generalPractitioner"],
+        "Practitioner",
+    ),
     reference("organization", &["managingOrganization"], "Organization"),
 ];
 const PRACTITIONER: &[ParamDef] = &[
@@ -96,7 +117,10 @@ const COVERAGE: &[ParamDef] = &[
     reference("payor", &["payor"], "Organization"),
     param("status", Token, &["status"]),
 ];
-const GROUP: &[ParamDef] = &[param("type", Token, &["type"]), reference("member", &["member.entity"], "Patient")];
+const GROUP: &[ParamDef] = &[
+    param("type", Token, &["type"]),
+    reference("member", &["member.entity"], "Patient"),
+];
 
 /// Returns the parameters of a resource type, without the common ones.
 pub(crate) fn type_params(resource_type: &str) -> &'static [ParamDef] {
@@ -118,7 +142,10 @@ pub(crate) fn common_params() -> &'static [ParamDef] {
 }
 
 pub(crate) fn find_param(resource_type: &str, name: &str) -> Option<&'static ParamDef> {
-    COMMON.iter().chain(type_params(resource_type)).find(|p| p.name == name)
+    COMMON
+        .iter()
+        .chain(type_params(resource_type))
+        .find(|p| p.name == name)
 }
 
 /// Returns whether a parameter kind accepts a modifier. Only `:exact` and
@@ -218,21 +245,41 @@ pub(crate) fn split_reference(reference: &str) -> (Option<&str>, &str) {
 /// One parsed search value, compared against a resource.
 #[derive(Debug, Clone)]
 pub(crate) enum Criterion {
-    String { text: String, exact: bool, contains: bool },
-    Token { system: Option<String>, code: Option<String> },
-    Reference { resource_type: Option<String>, id: String },
-    Date { prefix: DatePrefix, range: DateRange },
+    String {
+        text: String,
+        exact: bool,
+        contains: bool,
+    },
+    Token {
+        system: Option<String>,
+        code: Option<String>,
+    },
+    Reference {
+        resource_type: Option<String>,
+        id: String,
+    },
+    Date {
+        prefix: DatePrefix,
+        range: DateRange,
+    },
 }
 
 impl Criterion {
     /// Parses one comma-separated value of `def` with an optional modifier.
     pub fn parse(def: &ParamDef, modifier: Option<&str>, value: &str) -> Result<Criterion, String> {
         if value.is_empty() {
-            return Err(format!("search parameter {} has an empty value; give a value or leave it out", def.name));
+            return Err(format!(
+                "search parameter {} has an empty value; give a value or leave it out",
+                def.name
+            ));
         }
         match def.kind {
             ParamKind::String => Ok(Criterion::String {
-                text: if modifier == Some("exact") { value.to_string() } else { fold(value) },
+                text: if modifier == Some("exact") {
+                    value.to_string()
+                } else {
+                    fold(value)
+                },
                 exact: modifier == Some("exact"),
                 contains: modifier == Some("contains"),
             }),
@@ -241,12 +288,21 @@ impl Criterion {
                     system: Some(system.to_string()),
                     code: (!code.is_empty()).then(|| code.to_string()),
                 },
-                None => Criterion::Token { system: None, code: Some(value.to_string()) },
+                None => Criterion::Token {
+                    system: None,
+                    code: Some(value.to_string()),
+                },
             }),
             ParamKind::Reference => {
                 let (resource_type, id) = split_reference(value);
-                let resource_type = modifier.or(resource_type).or(def.target).map(str::to_string);
-                Ok(Criterion::Reference { resource_type, id: id.to_string() })
+                let resource_type = modifier
+                    .or(resource_type)
+                    .or(def.target)
+                    .map(str::to_string);
+                Ok(Criterion::Reference {
+                    resource_type,
+                    id: id.to_string(),
+                })
             }
             ParamKind::Date => {
                 let (prefix, range) = date_range::parse_search_value(value)?;
@@ -257,9 +313,17 @@ impl Criterion {
 
     /// Returns whether any value of the parameter in `resource` matches.
     pub fn matches(&self, def: &ParamDef, resource: &Value) -> bool {
-        let values: Vec<&Value> = def.paths.iter().flat_map(|path| values_at(resource, path)).collect();
+        let values: Vec<&Value> = def
+            .paths
+            .iter()
+            .flat_map(|path| values_at(resource, path))
+            .collect();
         match self {
-            Criterion::String { text, exact, contains } => {
+            Criterion::String {
+                text,
+                exact,
+                contains,
+            } => {
                 let mut strings = Vec::new();
                 values.iter().for_each(|v| strings_of(v, &mut strings));
                 strings.iter().any(|candidate| {
@@ -289,7 +353,10 @@ impl Criterion {
                     return false;
                 };
                 let (found_type, found_id) = split_reference(reference);
-                found_id == id && resource_type.as_deref().is_none_or(|t| found_type == Some(t))
+                found_id == id
+                    && resource_type
+                        .as_deref()
+                        .is_none_or(|t| found_type == Some(t))
             }),
             Criterion::Date { prefix, range } => values
                 .iter()
@@ -319,7 +386,9 @@ mod tests {
 
     fn matches(name: &str, modifier: Option<&str>, value: &str) -> bool {
         let def = find_param("Patient", name).unwrap();
-        Criterion::parse(def, modifier, value).unwrap().matches(def, &patient())
+        Criterion::parse(def, modifier, value)
+            .unwrap()
+            .matches(def, &patient())
     }
 
     #[test]
@@ -341,8 +410,16 @@ mod tests {
     #[test]
     fn token_forms() {
         assert!(matches("identifier", None, "MRN0007919"));
-        assert!(matches("identifier", None, "https://hopscope.test/fhir/sid/mrn|MRN0007919"));
-        assert!(matches("identifier", None, "https://hopscope.test/fhir/sid/mrn|"));
+        assert!(matches(
+            "identifier",
+            None,
+            "https://hopscope.test/fhir/sid/mrn|MRN0007919"
+        ));
+        assert!(matches(
+            "identifier",
+            None,
+            "https://hopscope.test/fhir/sid/mrn|"
+        ));
         assert!(!matches("identifier", None, "|MRN0007919"));
         assert!(!matches("identifier", None, "urn:other|MRN0007919"));
         assert!(matches("gender", None, "male"));
@@ -353,10 +430,26 @@ mod tests {
     #[test]
     fn reference_forms() {
         assert!(matches("general-practitioner", None, "prac-0003"));
-        assert!(matches("general-practitioner", None, "Practitioner/prac-0003"));
-        assert!(matches("general-practitioner", None, "https://fhir.example.test/base/Practitioner/prac-0003"));
-        assert!(matches("general-practitioner", Some("Practitioner"), "prac-0003"));
-        assert!(!matches("general-practitioner", None, "Organization/prac-0003"));
+        assert!(matches(
+            "general-practitioner",
+            None,
+            "Practitioner/prac-0003"
+        ));
+        assert!(matches(
+            "general-practitioner",
+            None,
+            "https://fhir.example.test/base/Practitioner/prac-0003"
+        ));
+        assert!(matches(
+            "general-practitioner",
+            Some("Practitioner"),
+            "prac-0003"
+        ));
+        assert!(!matches(
+            "general-practitioner",
+            None,
+            "Organization/prac-0003"
+        ));
         assert!(!matches("general-practitioner", None, "prac-0004"));
     }
 
@@ -374,7 +467,11 @@ mod tests {
             "code": { "coding": [{ "system": "http://loinc.org", "code": "8867-4" }], "text": "Heart rate" },
         });
         let def = find_param("Observation", "code").unwrap();
-        for (value, expected) in [("http://loinc.org|8867-4", true), ("8867-4", true), ("Heart rate", false)] {
+        for (value, expected) in [
+            ("http://loinc.org|8867-4", true),
+            ("8867-4", true),
+            ("Heart rate", false),
+        ] {
             let criterion = Criterion::parse(def, None, value).unwrap();
             assert_eq!(criterion.matches(def, &observation), expected, "{value}");
         }
@@ -384,14 +481,29 @@ mod tests {
     fn split_reference_forms() {
         assert_eq!(split_reference("Patient/1"), (Some("Patient"), "1"));
         assert_eq!(split_reference("1"), (None, "1"));
-        assert_eq!(split_reference("https://x.test/fhir/Patient/1/_history/2"), (Some("Patient"), "1"));
+        assert_eq!(
+            split_reference("https://x.test/fhir/Patient/1/_history/2"),
+            (Some("Patient"), "1")
+        );
     }
 
     #[test]
     fn modifiers_by_kind() {
-        assert!(modifier_supported(find_param("Patient", "family").unwrap(), "exact"));
-        assert!(!modifier_supported(find_param("Patient", "family").unwrap(), "missing"));
-        assert!(modifier_supported(find_param("Observation", "subject").unwrap(), "Patient"));
-        assert!(!modifier_supported(find_param("Patient", "gender").unwrap(), "not"));
+        assert!(modifier_supported(
+            find_param("Patient", "family").unwrap(),
+            "exact"
+        ));
+        assert!(!modifier_supported(
+            find_param("Patient", "family").unwrap(),
+            "missing"
+        ));
+        assert!(modifier_supported(
+            find_param("Observation", "subject").unwrap(),
+            "Patient"
+        ));
+        assert!(!modifier_supported(
+            find_param("Patient", "gender").unwrap(),
+            "not"
+        ));
     }
 }

@@ -11,14 +11,17 @@ use serde_json::Value;
 
 use crate::export::{ExportJobs, ExportScope};
 use crate::outcome::{operation_outcome, FhirError};
-use crate::request::{check_json_accepted, check_json_body, parse_form, FhirRequest, FhirResponse, Prefer, ReturnPreference};
+use crate::request::{
+    check_json_accepted, check_json_body, parse_form, FhirRequest, FhirResponse, Prefer,
+    ReturnPreference,
+};
 use crate::search::SearchQuery;
 use crate::store::{is_valid_id, parse_resource, supported_type, version_of, Store};
 use crate::time_format::{format_http_date, format_instant, now, parse_instant};
 use crate::{capability, FhirConfig};
 
 /// An in-memory FHIR R4 server. Cloning is cheap and shares the state, so
-/// one server can answer requests from many threads at once.
+/// one server can handle requests from many threads at once.
 #[derive(Clone)]
 pub struct FhirServer {
     inner: Arc<Inner>,
@@ -36,7 +39,7 @@ struct Inner {
     bundle_counter: AtomicU64,
 }
 
-/// What a request path addresses, once percent-decoded.
+/// Endpoint of a percent-decoded request path.
 enum Route {
     Base,
     Metadata,
@@ -71,12 +74,19 @@ fn decode_segment(segment: &str) -> Result<String, FhirError> {
     percent_encoding::percent_decode_str(segment)
         .decode_utf8()
         .map(|s| s.into_owned())
-        .map_err(|_| FhirError::NotFound(format!("path segment {segment:?} is not valid percent-encoded UTF-8")))
+        .map_err(|_| {
+            FhirError::NotFound(format!(
+                "path segment {segment:?} is not valid percent-encoded UTF-8"
+            ))
+        })
 }
 
 fn resource_type(name: &str) -> Result<&'static str, FhirError> {
     supported_type(name).ok_or_else(|| {
-        let supported: Vec<&str> = crate::store::RESOURCE_TYPES.iter().map(|(t, _)| *t).collect();
+        let supported: Vec<&str> = crate::store::RESOURCE_TYPES
+            .iter()
+            .map(|(t, _)| *t)
+            .collect();
         FhirError::NotFound(format!(
             "resource type {name} is not supported by this server; supported types: {}",
             supported.join(", ")
@@ -89,9 +99,16 @@ fn route(path: &str) -> Result<Route, FhirError> {
     if trimmed.is_empty() {
         return Ok(Route::Base);
     }
-    let segments = trimmed.split('/').map(decode_segment).collect::<Result<Vec<_>, _>>()?;
+    let segments = trimmed
+        .split('/')
+        .map(decode_segment)
+        .collect::<Result<Vec<_>, _>>()?;
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let no_endpoint = || FhirError::NotFound(format!("no FHIR endpoint at {path}; see /metadata for what this server supports"));
+    let no_endpoint = || {
+        FhirError::NotFound(format!(
+            "no FHIR endpoint at {path}; see /metadata for what this server supports"
+        ))
+    };
     match segments.as_slice() {
         ["metadata"] => Ok(Route::Metadata),
         ["$export"] => Ok(Route::ExportKickOff(ExportScope::System)),
@@ -117,7 +134,10 @@ fn set_version_headers(response: &mut FhirResponse, resource: &Value) {
     if let Some(version) = version_of(resource) {
         response.set_header(ETAG, &format!("W/\"{version}\""));
     }
-    if let Some(updated) = resource["meta"]["lastUpdated"].as_str().and_then(parse_instant) {
+    if let Some(updated) = resource["meta"]["lastUpdated"]
+        .as_str()
+        .and_then(parse_instant)
+    {
         response.set_header(LAST_MODIFIED, &format_http_date(updated));
     }
 }
@@ -130,15 +150,25 @@ fn parse_if_match(request: &FhirRequest) -> Result<Option<u64>, FhirError> {
     let text = value.to_str().unwrap_or("").trim();
     let version = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
     version.parse().map(Some).map_err(|_| {
-        FhirError::Invalid(format!("If-Match {text:?} is not a version ETag; send the ETag of a read, such as W/\"2\""))
+        FhirError::Invalid(format!(
+            "If-Match {text:?} is not a version ETag; send the ETag of a read, such as W/\"2\""
+        ))
     })
 }
 
 impl FhirServer {
     /// Builds a server holding the sample data of `config.seed`.
     pub fn new(config: FhirConfig) -> Self {
-        let public_base = config.public_base.as_str().trim_end_matches('/').to_string();
-        let private_base = config.private_base.as_str().trim_end_matches('/').to_string();
+        let public_base = config
+            .public_base
+            .as_str()
+            .trim_end_matches('/')
+            .to_string();
+        let private_base = config
+            .private_base
+            .as_str()
+            .trim_end_matches('/')
+            .to_string();
         let store = Store::with_resources(crate::sample::generate(config.seed));
         let exports = ExportJobs::new(config.seed, config.export_delay);
         Self {
@@ -185,22 +215,33 @@ impl FhirServer {
     pub(crate) fn read_store(&self) -> RwLockReadGuard<'_, Store> {
         // A panic while holding the lock leaves a consistent store, because
         // every write is one insert, so a poisoned lock is still usable.
-        self.inner.store.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .store
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn exports(&self) -> MutexGuard<'_, ExportJobs> {
-        self.inner.exports.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .exports
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write_store(&self) -> RwLockWriteGuard<'_, Store> {
-        self.inner.store.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .store
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Handles one request. `request.path` is relative to the FHIR base, and
     /// every error becomes a response with an `OperationOutcome` body.
     pub fn handle(&self, request: FhirRequest) -> FhirResponse {
         let params = request.query.as_deref().map(parse_form).unwrap_or_default();
-        let pretty = params.iter().any(|(name, value)| name == "_pretty" && value == "true");
+        let pretty = params
+            .iter()
+            .any(|(name, value)| name == "_pretty" && value == "true");
         let context = Context {
             base: self.written_base().to_string(),
             pretty,
@@ -213,10 +254,19 @@ impl FhirServer {
         }
     }
 
-    fn dispatch(&self, request: &FhirRequest, mut context: Context) -> Result<FhirResponse, FhirError> {
+    fn dispatch(
+        &self,
+        request: &FhirRequest,
+        mut context: Context,
+    ) -> Result<FhirResponse, FhirError> {
         let route = route(&request.path)?;
         let method = &request.method;
-        let format = context.params.iter().rev().find(|(n, _)| n == "_format").map(|(_, v)| v.clone());
+        let format = context
+            .params
+            .iter()
+            .rev()
+            .find(|(n, _)| n == "_format")
+            .map(|(_, v)| v.clone());
         // Export files are NDJSON, which clients request with their own Accept.
         if !matches!(route, Route::ExportFile(..)) {
             check_json_accepted(&request.headers, format.as_deref())?;
@@ -282,7 +332,12 @@ impl FhirServer {
         FhirResponse::json(StatusCode::OK, &statement, context.pretty)
     }
 
-    fn read(&self, resource_type: &'static str, id: &str, context: &Context) -> Result<FhirResponse, FhirError> {
+    fn read(
+        &self,
+        resource_type: &'static str,
+        id: &str,
+        context: &Context,
+    ) -> Result<FhirResponse, FhirError> {
         let store = self.read_store();
         let resource = store
             .current(resource_type, id)
@@ -292,36 +347,71 @@ impl FhirServer {
         Ok(response)
     }
 
-    fn vread(&self, resource_type: &'static str, id: &str, version: &str, context: &Context) -> Result<FhirResponse, FhirError> {
+    fn vread(
+        &self,
+        resource_type: &'static str,
+        id: &str,
+        version: &str,
+        context: &Context,
+    ) -> Result<FhirResponse, FhirError> {
         let store = self.read_store();
         if store.current(resource_type, id).is_none() {
-            return Err(FhirError::NotFound(format!("{resource_type}/{id} was not found")));
+            return Err(FhirError::NotFound(format!(
+                "{resource_type}/{id} was not found"
+            )));
         }
         let resource = version
             .parse()
             .ok()
             .and_then(|number| store.version(resource_type, id, number))
-            .ok_or_else(|| FhirError::NotFound(format!("version {version} of {resource_type}/{id} was not found")))?;
+            .ok_or_else(|| {
+                FhirError::NotFound(format!(
+                    "version {version} of {resource_type}/{id} was not found"
+                ))
+            })?;
         let mut response = FhirResponse::json(StatusCode::OK, resource, context.pretty);
         set_version_headers(&mut response, resource);
         Ok(response)
     }
 
-    fn search(&self, resource_type: &'static str, context: &Context) -> Result<FhirResponse, FhirError> {
+    fn search(
+        &self,
+        resource_type: &'static str,
+        context: &Context,
+    ) -> Result<FhirResponse, FhirError> {
         let query = SearchQuery::parse(resource_type, &context.params, context.prefer.strict)?;
-        let bundle_id = format!("search-{}", self.inner.bundle_counter.fetch_add(1, Ordering::Relaxed) + 1);
-        let bundle = query.run(&self.read_store(), &context.base, &bundle_id, &format_instant(now()));
+        let bundle_id = format!(
+            "search-{}",
+            self.inner.bundle_counter.fetch_add(1, Ordering::Relaxed) + 1
+        );
+        let bundle = query.run(
+            &self.read_store(),
+            &context.base,
+            &bundle_id,
+            &format_instant(now()),
+        );
         Ok(FhirResponse::json(StatusCode::OK, &bundle, context.pretty))
     }
 
-    fn create(&self, request: &FhirRequest, resource_type: &'static str, context: &Context) -> Result<FhirResponse, FhirError> {
+    fn create(
+        &self,
+        request: &FhirRequest,
+        resource_type: &'static str,
+        context: &Context,
+    ) -> Result<FhirResponse, FhirError> {
         check_json_body(&request.headers)?;
         let resource = parse_resource(&request.body, resource_type)?;
         let stored = self.write_store().create(resource_type, resource, now());
         Ok(self.written(StatusCode::CREATED, resource_type, &stored, context))
     }
 
-    fn update(&self, request: &FhirRequest, resource_type: &'static str, id: &str, context: &Context) -> Result<FhirResponse, FhirError> {
+    fn update(
+        &self,
+        request: &FhirRequest,
+        resource_type: &'static str,
+        id: &str,
+        context: &Context,
+    ) -> Result<FhirResponse, FhirError> {
         if !is_valid_id(id) {
             return Err(FhirError::Invalid(format!(
                 "{id:?} is not a valid FHIR id; use 1 to 64 letters, digits, '-' or '.'"
@@ -339,25 +429,48 @@ impl FhirServer {
             None => return Err(FhirError::Invalid(format!("the body has no id; set \"id\": \"{id}\" to update {resource_type}/{id}"))),
         }
         let if_match = parse_if_match(request)?;
-        let (stored, created) = self.write_store().update(resource_type, id, resource, if_match, now())?;
-        let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+        let (stored, created) =
+            self.write_store()
+                .update(resource_type, id, resource, if_match, now())?;
+        let status = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
         Ok(self.written(status, resource_type, &stored, context))
     }
 
     /// Builds the response to a create or update, honouring `Prefer: return`.
-    fn written(&self, status: StatusCode, resource_type: &str, stored: &Value, context: &Context) -> FhirResponse {
+    fn written(
+        &self,
+        status: StatusCode,
+        resource_type: &str,
+        stored: &Value,
+        context: &Context,
+    ) -> FhirResponse {
         let id = stored["id"].as_str().unwrap_or_default();
         let version = version_of(stored).unwrap_or(1);
         let mut response = match context.prefer.return_preference {
             ReturnPreference::Minimal => FhirResponse::empty(status),
             ReturnPreference::Representation => FhirResponse::json(status, stored, context.pretty),
             ReturnPreference::OperationOutcome => {
-                let verb = if status == StatusCode::CREATED { "created" } else { "updated" };
+                let verb = if status == StatusCode::CREATED {
+                    "created"
+                } else {
+                    "updated"
+                };
                 let message = format!("{resource_type}/{id} {verb} as version {version}");
-                FhirResponse::json(status, &operation_outcome("information", "informational", &message), context.pretty)
+                FhirResponse::json(
+                    status,
+                    &operation_outcome("information", "informational", &message),
+                    context.pretty,
+                )
             }
         };
-        response.set_header(LOCATION, &format!("{}/{resource_type}/{id}/_history/{version}", context.base));
+        response.set_header(
+            LOCATION,
+            &format!("{}/{resource_type}/{id}/_history/{version}", context.base),
+        );
         set_version_headers(&mut response, stored);
         response
     }

@@ -21,7 +21,10 @@ pub const RESOURCE_TYPES: &[(&str, &str)] = &[
 
 /// Returns the canonical name of a supported resource type, or `None`.
 pub fn supported_type(name: &str) -> Option<&'static str> {
-    RESOURCE_TYPES.iter().find(|(t, _)| *t == name).map(|(t, _)| *t)
+    RESOURCE_TYPES
+        .iter()
+        .find(|(t, _)| *t == name)
+        .map(|(t, _)| *t)
 }
 
 fn id_prefix(resource_type: &str) -> &'static str {
@@ -34,15 +37,26 @@ fn id_prefix(resource_type: &str) -> &'static str {
 
 /// Returns whether `id` is a valid FHIR logical id: 1 to 64 of `A-Z a-z 0-9 - .`.
 pub fn is_valid_id(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 /// Parses a request body as a resource of `resource_type`.
-pub(crate) fn parse_resource(body: &[u8], resource_type: &str) -> Result<Map<String, Value>, FhirError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| FhirError::Invalid(format!("the request body is not valid JSON: {e}; send one FHIR resource as JSON")))?;
+pub(crate) fn parse_resource(
+    body: &[u8],
+    resource_type: &str,
+) -> Result<Map<String, Value>, FhirError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        FhirError::Invalid(format!(
+            "the request body is not valid JSON: {e}; send one FHIR resource as JSON"
+        ))
+    })?;
     let Value::Object(map) = value else {
-        return Err(FhirError::Invalid("the request body is not a JSON object; send one FHIR resource as a JSON object".into()));
+        return Err(FhirError::Invalid(
+            "the request body is not a JSON object; send one FHIR resource as a JSON object".into(),
+        ));
     };
     match map.get("resourceType").and_then(Value::as_str) {
         Some(found) if found == resource_type => Ok(map),
@@ -79,8 +93,15 @@ impl Store {
         for resource in resources {
             let resource_type = supported_type(resource["resourceType"].as_str().unwrap_or(""))
                 .expect("sample data contains only supported resource types");
-            let id = resource["id"].as_str().expect("sample resources have ids").to_string();
-            store.resources.get_mut(resource_type).unwrap().insert(id, vec![resource]);
+            let id = resource["id"]
+                .as_str()
+                .expect("sample resources have ids")
+                .to_string();
+            store
+                .resources
+                .get_mut(resource_type)
+                .unwrap()
+                .insert(id, vec![resource]);
         }
         store
     }
@@ -113,7 +134,11 @@ impl Store {
     /// Assigns an id that no resource of the type has, such as `pat-0061`.
     fn assign_id(&mut self, resource_type: &'static str) -> String {
         let prefix = id_prefix(resource_type);
-        let taken = self.resources.get(resource_type).map(BTreeMap::len).unwrap_or(0) as u64;
+        let taken = self
+            .resources
+            .get(resource_type)
+            .map(BTreeMap::len)
+            .unwrap_or(0) as u64;
         let mut number = *self.last_assigned.get(resource_type).unwrap_or(&taken);
         loop {
             number += 1;
@@ -127,7 +152,12 @@ impl Store {
 
     /// Stores a new resource with a server-assigned id as version 1 and
     /// returns it. Any `id` and `meta` in `resource` are replaced.
-    pub fn create(&mut self, resource_type: &'static str, resource: Map<String, Value>, now: OffsetDateTime) -> Value {
+    pub fn create(
+        &mut self,
+        resource_type: &'static str,
+        resource: Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Value {
         let id = self.assign_id(resource_type);
         self.put_version(resource_type, &id, resource, 1, now)
     }
@@ -136,7 +166,7 @@ impl Store {
     /// it as version 1 when absent. Returns the stored resource and whether it
     /// was created.
     ///
-    /// `if_match` is the version that the client expects to replace; a
+    /// `if_match` is the version that the client expects to replace. A
     /// mismatch, or any `if_match` for an absent resource, fails with 412.
     pub fn update(
         &mut self,
@@ -159,7 +189,10 @@ impl Store {
             }
         }
         let version = current.map_or(1, |v| v + 1);
-        Ok((self.put_version(resource_type, id, resource, version, now), current.is_none()))
+        Ok((
+            self.put_version(resource_type, id, resource, version, now),
+            current.is_none(),
+        ))
     }
 
     fn put_version(
@@ -212,7 +245,11 @@ mod tests {
     fn create_assigns_next_free_id() {
         let mut store = store();
         let now = datetime!(2024-05-01 10:00 UTC);
-        let created = store.create("Patient", object(json!({ "resourceType": "Patient", "id": "ignored" })), now);
+        let created = store.create(
+            "Patient",
+            object(json!({ "resourceType": "Patient", "id": "ignored" })),
+            now,
+        );
         assert_eq!(created["id"], "pat-0002");
         assert_eq!(created["meta"]["versionId"], "1");
         assert_eq!(created["meta"]["lastUpdated"], "2024-05-01T10:00:00Z");
@@ -223,7 +260,15 @@ mod tests {
     fn create_skips_ids_taken_by_update() {
         let mut store = store();
         let now = datetime!(2024-05-01 10:00 UTC);
-        store.update("Patient", "pat-0002", object(json!({ "resourceType": "Patient" })), None, now).unwrap();
+        store
+            .update(
+                "Patient",
+                "pat-0002",
+                object(json!({ "resourceType": "Patient" })),
+                None,
+                now,
+            )
+            .unwrap();
         let created = store.create("Patient", object(json!({ "resourceType": "Patient" })), now);
         assert_eq!(created["id"], "pat-0003");
     }
@@ -233,21 +278,45 @@ mod tests {
         let mut store = store();
         let now = datetime!(2024-05-01 10:00 UTC);
         let (updated, created) = store
-            .update("Patient", "pat-0001", object(json!({ "resourceType": "Patient", "gender": "other" })), Some(1), now)
+            .update(
+                "Patient",
+                "pat-0001",
+                object(json!({ "resourceType": "Patient", "gender": "other" })),
+                Some(1),
+                now,
+            )
             .unwrap();
         assert!(!created);
         assert_eq!(updated["meta"]["versionId"], "2");
-        assert_eq!(store.version("Patient", "pat-0001", 1).unwrap()["meta"]["versionId"], "1");
-        assert_eq!(store.current("Patient", "pat-0001").unwrap()["gender"], "other");
+        assert_eq!(
+            store.version("Patient", "pat-0001", 1).unwrap()["meta"]["versionId"],
+            "1"
+        );
+        assert_eq!(
+            store.current("Patient", "pat-0001").unwrap()["gender"],
+            "other"
+        );
     }
 
     #[test]
     fn update_if_match_mismatch() {
         let mut store = store();
         let now = datetime!(2024-05-01 10:00 UTC);
-        let stale = store.update("Patient", "pat-0001", object(json!({ "resourceType": "Patient" })), Some(4), now);
+        let stale = store.update(
+            "Patient",
+            "pat-0001",
+            object(json!({ "resourceType": "Patient" })),
+            Some(4),
+            now,
+        );
         assert!(matches!(stale, Err(FhirError::PreconditionFailed(_))));
-        let absent = store.update("Patient", "pat-0099", object(json!({ "resourceType": "Patient" })), Some(1), now);
+        let absent = store.update(
+            "Patient",
+            "pat-0099",
+            object(json!({ "resourceType": "Patient" })),
+            Some(1),
+            now,
+        );
         assert!(matches!(absent, Err(FhirError::PreconditionFailed(_))));
     }
 

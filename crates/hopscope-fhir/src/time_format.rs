@@ -8,8 +8,11 @@ use time::{Date, OffsetDateTime, UtcOffset};
 /// Formats a FHIR `instant` in UTC with millisecond precision.
 pub(crate) fn format_instant(at: OffsetDateTime) -> String {
     let at = at.to_offset(UtcOffset::UTC);
-    let at = at.replace_nanosecond(at.millisecond() as u32 * 1_000_000).unwrap_or(at);
-    at.format(&Rfc3339).expect("RFC 3339 formats every UTC instant between years 0 and 9999")
+    let at = at
+        .replace_nanosecond(at.millisecond() as u32 * 1_000_000)
+        .unwrap_or(at);
+    at.format(&Rfc3339)
+        .expect("RFC 3339 formats every UTC instant between years 0 and 9999")
 }
 
 /// Formats a FHIR `date` (YYYY-MM-DD).
@@ -36,7 +39,8 @@ pub(crate) fn parse_instant(text: &str) -> Option<OffsetDateTime> {
 /// `lastUpdated` and the `Last-Modified` header describe the same moment.
 pub(crate) fn now() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now)
+    now.replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+        .unwrap_or(now)
 }
 
 #[cfg(test)]
@@ -48,12 +52,18 @@ mod tests {
     fn instant_is_utc_milliseconds() {
         let at = datetime!(2024-03-05 10:20:30.123456 +02:00);
         assert_eq!(format_instant(at), "2024-03-05T08:20:30.123Z");
-        assert_eq!(format_instant(datetime!(2024-03-05 10:20 UTC)), "2024-03-05T10:20:00Z");
+        assert_eq!(
+            format_instant(datetime!(2024-03-05 10:20 UTC)),
+            "2024-03-05T10:20:00Z"
+        );
     }
 
     #[test]
     fn http_date_is_imf_fixdate() {
-        assert_eq!(format_http_date(datetime!(1994-11-06 8:49:37 UTC)), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(
+            format_http_date(datetime!(1994-11-06 8:49:37 UTC)),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
     }
 
     #[test]

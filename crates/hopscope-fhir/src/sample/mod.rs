@@ -11,6 +11,13 @@ use time::{Duration, OffsetDateTime};
 
 use crate::time_format::{format_date, format_instant};
 
+mod rng;
+mod vocabulary;
+
+pub(crate) use rng::npi_check_digit;
+pub(crate) use rng::SampleRng;
+use vocabulary::*;
+
 /// Identifier system of the medical record numbers (MRN) on `Patient`.
 pub const MRN_SYSTEM: &str = "https://hopscope.test/fhir/sid/mrn";
 /// Identifier system of US National Provider Identifiers.
@@ -23,124 +30,6 @@ const SNOMED_SYSTEM: &str = "http://snomed.info/sct";
 
 pub const PATIENT_COUNT: usize = 60;
 const PRACTITIONER_COUNT: usize = 24;
-
-/// A splitmix64 generator: small, fast and stable across platforms and
-/// releases, which a generator from a crate would not promise.
-#[derive(Debug)]
-pub(crate) struct SampleRng(u64);
-
-impl SampleRng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Returns a value in `low..=high`. The modulo bias is below 2^-40 for the
-    /// small ranges used here.
-    pub fn range(&mut self, low: i64, high: i64) -> i64 {
-        let span = (high - low + 1) as u64;
-        low + (self.next_u64() % span) as i64
-    }
-
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.range(0, items.len() as i64 - 1) as usize]
-    }
-
-    /// Returns a value in `low..=high` rounded to one decimal.
-    pub fn decimal(&mut self, low: f64, high: f64) -> f64 {
-        let unit = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        ((low + unit * (high - low)) * 10.0).round() / 10.0
-    }
-}
-
-const FAMILY_NAMES: &[&str] = &[
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
-    "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris",
-];
-const MALE_GIVEN: &[&str] = &[
-    "James", "Robert", "John", "Michael", "David", "William", "Richard", "Joseph", "Thomas",
-    "Charles", "Daniel", "Matthew", "Anthony", "Mark", "Steven",
-];
-const FEMALE_GIVEN: &[&str] = &[
-    "Mary", "Patricia", "Jennifer", "Linda", "Elizabeth", "Barbara", "Susan", "Jessica", "Sarah",
-    "Karen", "Lisa", "Nancy", "Betty", "Sandra", "Ashley",
-];
-const MIDDLE_INITIALS: &[&str] = &["A", "B", "C", "E", "J", "L", "M", "R", "S", "T"];
-const STREETS: &[&str] = &[
-    "Oak St", "Maple Ave", "Cedar Ln", "Pine St", "Elm St", "Washington Ave", "Lakeview Dr",
-    "Park Pl", "Hillcrest Rd", "Sunset Blvd", "Main St", "River Rd",
-];
-/// City, state and ZIP code, so that each address is consistent.
-const CITIES: &[(&str, &str, &str)] = &[
-    ("Springfield", "IL", "62704"),
-    ("Madison", "WI", "53703"),
-    ("Columbus", "OH", "43215"),
-    ("Austin", "TX", "78701"),
-    ("Raleigh", "NC", "27601"),
-    ("Denver", "CO", "80202"),
-    ("Portland", "OR", "97205"),
-    ("Nashville", "TN", "37203"),
-];
-/// Provider organizations, each with its city index into `CITIES`.
-const PROVIDERS: &[(&str, usize)] = &[
-    ("Riverbend Community Hospital", 0),
-    ("Lakeshore Family Clinic", 1),
-    ("Prairie Valley Medical Center", 2),
-    ("Bluebonnet Health Partners", 3),
-];
-const PAYORS: &[&str] = &[
-    "Evergreen Mutual Health Plan",
-    "Summit Care Insurance",
-    "Harborview Health Cooperative",
-    "Keystone Medical Assurance",
-];
-const QUALIFICATIONS: &[(&str, &str)] = &[("MD", "Doctor of Medicine"), ("DO", "Doctor of Osteopathy"), ("NP", "Nurse practitioner")];
-
-/// Encounter class (HL7 v3 ActCode), SNOMED CT type, and duration range in minutes.
-const ENCOUNTER_KINDS: &[(&str, &str, &str, &str, i64, i64)] = &[
-    ("AMB", "ambulatory", "185349003", "Encounter for check up", 20, 60),
-    ("AMB", "ambulatory", "185349003", "Encounter for check up", 20, 60),
-    ("AMB", "ambulatory", "185349003", "Encounter for check up", 20, 60),
-    ("EMER", "emergency", "50849002", "Emergency room admission", 120, 480),
-    ("IMP", "inpatient encounter", "32485007", "Hospital admission", 1440, 7200),
-];
-
-/// LOINC code, display, category, UCUM unit, and the value range.
-const OBSERVATION_KINDS: &[(&str, &str, &str, &str, f64, f64)] = &[
-    ("29463-7", "Body weight", "vital-signs", "kg", 48.0, 115.0),
-    ("8302-2", "Body height", "vital-signs", "cm", 150.0, 196.0),
-    ("8867-4", "Heart rate", "vital-signs", "/min", 54.0, 104.0),
-    ("8480-6", "Systolic blood pressure", "vital-signs", "mm[Hg]", 98.0, 158.0),
-    ("8462-4", "Diastolic blood pressure", "vital-signs", "mm[Hg]", 58.0, 98.0),
-    ("8310-5", "Body temperature", "vital-signs", "Cel", 36.1, 38.9),
-    ("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "laboratory", "%", 4.6, 9.5),
-    ("2345-7", "Glucose [Mass/volume] in Serum or Plasma", "laboratory", "mg/dL", 68.0, 190.0),
-];
-
-/// Returns the NPI check digit for a 9-digit base: the Luhn check digit of
-/// the base prefixed with 80840, as the NPI standard defines it.
-pub(crate) fn npi_check_digit(base: u64) -> u64 {
-    let digits = format!("80840{base:09}");
-    let mut sum = 0;
-    // The check digit will be appended, so the rightmost digit here is doubled.
-    for (index, digit) in digits.bytes().rev().map(|b| u64::from(b - b'0')).enumerate() {
-        sum += if index % 2 == 0 {
-            let doubled = digit * 2;
-            doubled / 10 + doubled % 10
-        } else {
-            digit
-        };
-    }
-    (10 - sum % 10) % 10
-}
 
 fn npi(rng: &mut SampleRng) -> String {
     let base = rng.range(100_000_000, 299_999_999) as u64;
@@ -225,12 +114,16 @@ pub(crate) fn generate(seed: u64) -> Vec<Value> {
     let mut practitioners = Vec::new();
     for index in 0..PRACTITIONER_COUNT {
         let id = format!("prac-{:04}", index + 1);
-        let female = rng.next_u64() % 2 == 0;
+        let female = rng.coin();
         let given = *rng.pick(if female { FEMALE_GIVEN } else { MALE_GIVEN });
         let family = *rng.pick(FAMILY_NAMES);
         let (qualification, qualification_display) = *rng.pick(QUALIFICATIONS);
         let (org_id, city) = rng.pick(&provider_ids).clone();
-        let prefix = if qualification == "NP" { json!([]) } else { json!(["Dr."]) };
+        let prefix = if qualification == "NP" {
+            json!([])
+        } else {
+            json!(["Dr."])
+        };
         resources.push(json!({
             "resourceType": "Practitioner",
             "id": id,
@@ -254,7 +147,7 @@ pub(crate) fn generate(seed: u64) -> Vec<Value> {
     let mut observation_number = 0;
     for index in 0..PATIENT_COUNT {
         let patient_id = format!("pat-{:04}", index + 1);
-        let female = rng.next_u64() % 2 == 0;
+        let female = rng.coin();
         let given = *rng.pick(if female { FEMALE_GIVEN } else { MALE_GIVEN });
         let middle = *rng.pick(MIDDLE_INITIALS);
         let family = *rng.pick(FAMILY_NAMES);
@@ -262,7 +155,10 @@ pub(crate) fn generate(seed: u64) -> Vec<Value> {
         let city = rng.range(0, CITIES.len() as i64 - 1) as usize;
         let (practitioner_id, org_id) = rng.pick(&practitioners).clone();
         // Multiplying by a prime coprime to 10^7 keeps MRNs unique for every index.
-        let mrn = format!("MRN{:07}", (seed.wrapping_mul(31) as usize + (index + 1) * 7_919) % 10_000_000);
+        let mrn = format!(
+            "MRN{:07}",
+            (seed.wrapping_mul(31) as usize + (index + 1) * 7_919) % 10_000_000
+        );
         resources.push(json!({
             "resourceType": "Patient",
             "id": patient_id,
@@ -319,7 +215,8 @@ pub(crate) fn generate(seed: u64) -> Vec<Value> {
         for _ in 0..rng.range(1, 3) {
             encounter_number += 1;
             let encounter_id = format!("enc-{encounter_number:04}");
-            let (class, class_display, type_code, type_display, min_minutes, max_minutes) = *rng.pick(ENCOUNTER_KINDS);
+            let (class, class_display, type_code, type_display, min_minutes, max_minutes) =
+                *rng.pick(ENCOUNTER_KINDS);
             let start = datetime!(2023-01-02 8:00 UTC)
                 + Duration::days(rng.range(0, 500))
                 + Duration::minutes(rng.range(0, 9 * 60));
@@ -374,7 +271,10 @@ pub(crate) fn generate(seed: u64) -> Vec<Value> {
     for (index, payor) in payor_ids.iter().enumerate() {
         let members: Vec<Value> = resources
             .iter()
-            .filter(|r| r["resourceType"] == "Coverage" && r["payor"][0]["reference"] == format!("Organization/{payor}"))
+            .filter(|r| {
+                r["resourceType"] == "Coverage"
+                    && r["payor"][0]["reference"] == format!("Organization/{payor}")
+            })
             .map(|r| json!({ "entity": r["beneficiary"].clone() }))
             .collect();
         resources.push(json!({
@@ -400,15 +300,11 @@ mod tests {
     fn count_by_type(resources: &[Value]) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
         for resource in resources {
-            *counts.entry(resource["resourceType"].as_str().unwrap().to_string()).or_insert(0) += 1;
+            *counts
+                .entry(resource["resourceType"].as_str().unwrap().to_string())
+                .or_insert(0) += 1;
         }
         counts
-    }
-
-    #[test]
-    fn npi_check_digit_matches_known_npi() {
-        // 1234567893 is the example NPI in the CMS check-digit description.
-        assert_eq!(npi_check_digit(123_456_789), 3);
     }
 
     #[test]
@@ -434,9 +330,19 @@ mod tests {
     fn every_resource_has_id_and_meta() {
         let mut ids = BTreeSet::new();
         for resource in generate(3) {
-            let key = format!("{}/{}", resource["resourceType"].as_str().unwrap(), resource["id"].as_str().unwrap());
+            let key = format!(
+                "{}/{}",
+                resource["resourceType"].as_str().unwrap(),
+                resource["id"].as_str().unwrap()
+            );
             assert_eq!(resource["meta"]["versionId"], "1", "{key}");
-            assert!(resource["meta"]["lastUpdated"].as_str().unwrap().ends_with('Z'), "{key}");
+            assert!(
+                resource["meta"]["lastUpdated"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with('Z'),
+                "{key}"
+            );
             assert!(ids.insert(key.clone()), "duplicate {key}");
         }
     }
@@ -446,7 +352,13 @@ mod tests {
         let resources = generate(5);
         let ids: BTreeSet<String> = resources
             .iter()
-            .map(|r| format!("{}/{}", r["resourceType"].as_str().unwrap(), r["id"].as_str().unwrap()))
+            .map(|r| {
+                format!(
+                    "{}/{}",
+                    r["resourceType"].as_str().unwrap(),
+                    r["id"].as_str().unwrap()
+                )
+            })
             .collect();
         fn collect(value: &Value, out: &mut Vec<String>) {
             match value {
@@ -470,11 +382,18 @@ mod tests {
 
     #[test]
     fn practitioner_npis_are_valid() {
-        for resource in generate(9).iter().filter(|r| r["resourceType"] == "Practitioner") {
+        for resource in generate(9)
+            .iter()
+            .filter(|r| r["resourceType"] == "Practitioner")
+        {
             let npi = resource["identifier"][0]["value"].as_str().unwrap();
             assert_eq!(npi.len(), 10, "{npi}");
             let base: u64 = npi[..9].parse().unwrap();
-            assert_eq!(npi[9..].parse::<u64>().unwrap(), npi_check_digit(base), "{npi}");
+            assert_eq!(
+                npi[9..].parse::<u64>().unwrap(),
+                npi_check_digit(base),
+                "{npi}"
+            );
         }
     }
 }
