@@ -103,6 +103,12 @@ mod tests {
     }
 
     #[test]
+    fn server_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+        assert_send_sync::<FhirServer>();
+    }
+
+    #[test]
     fn relative_path_with_root_base() {
         let config = FhirConfig::new(
             "https://fhir.int-one.test/".parse().unwrap(),

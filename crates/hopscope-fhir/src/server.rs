@@ -81,14 +81,15 @@ fn decode_segment(segment: &str) -> Result<String, FhirError> {
         })
 }
 
-fn resource_type(name: &str) -> Result<&'static str, FhirError> {
+/// Resolves the type segment of `path`, or fails with 404 naming the path.
+fn resource_type(name: &str, path: &str) -> Result<&'static str, FhirError> {
     supported_type(name).ok_or_else(|| {
         let supported: Vec<&str> = crate::store::RESOURCE_TYPES
             .iter()
             .map(|(t, _)| *t)
             .collect();
         FhirError::NotFound(format!(
-            "resource type {name} is not supported by this server; supported types: {}",
+            "resource type {name} in {path} is not supported by this server; supported types: {}",
             supported.join(", ")
         ))
     })
@@ -118,13 +119,13 @@ fn route(path: &str) -> Result<Route, FhirError> {
         ["Group", id, "$export"] => Ok(Route::ExportKickOff(ExportScope::Group(id.to_string()))),
         [name, "$export"] => Err(FhirError::NotSupported(format!(
             "{}/$export is not supported; export from /$export, /Patient/$export or /Group/<id>/$export",
-            resource_type(name)?
+            resource_type(name, path)?
         ))),
-        [name] => Ok(Route::Type(resource_type(name)?)),
-        [name, "_search"] => Ok(Route::TypeSearch(resource_type(name)?)),
-        [name, id] => Ok(Route::Instance(resource_type(name)?, id.to_string())),
-        [name, id, "_history"] => Ok(Route::History(resource_type(name)?, id.to_string())),
-        [name, id, "_history", version] => Ok(Route::Version(resource_type(name)?, id.to_string(), version.to_string())),
+        [name] => Ok(Route::Type(resource_type(name, path)?)),
+        [name, "_search"] => Ok(Route::TypeSearch(resource_type(name, path)?)),
+        [name, id] => Ok(Route::Instance(resource_type(name, path)?, id.to_string())),
+        [name, id, "_history"] => Ok(Route::History(resource_type(name, path)?, id.to_string())),
+        [name, id, "_history", version] => Ok(Route::Version(resource_type(name, path)?, id.to_string(), version.to_string())),
         _ => Err(no_endpoint()),
     }
 }
@@ -290,7 +291,12 @@ impl FhirServer {
                     let form = std::str::from_utf8(&request.body).map_err(|_| {
                         FhirError::Invalid("the _search body is not UTF-8; send application/x-www-form-urlencoded parameters".into())
                     })?;
-                    context.params.extend(parse_form(form));
+                    let form_params = parse_form(form);
+                    let form_format = form_params.iter().rev().find(|(n, _)| n == "_format");
+                    if let Some((_, format)) = form_format {
+                        check_json_accepted(&request.headers, Some(format))?;
+                    }
+                    context.params.extend(form_params);
                     context.pretty |= context.params.iter().any(|(n, v)| n == "_pretty" && v == "true");
                     self.search(resource_type, &context)
                 }

@@ -42,7 +42,12 @@ fn not_found() {
         "not-found",
         "Patient/nobody",
     );
-    assert_outcome(FhirRequest::get("/Invoice/1"), 404, "not-found", "Invoice");
+    assert_outcome(
+        FhirRequest::get("/Invoice/1"),
+        404,
+        "not-found",
+        "/Invoice/1",
+    );
     assert_outcome(FhirRequest::get("/Invoice"), 404, "not-found", "Invoice");
     assert_outcome(
         FhirRequest::get("/Patient/pat-0001/_history/9"),
@@ -229,6 +234,12 @@ fn method_not_allowed() {
 fn not_acceptable() {
     assert_outcome(
         FhirRequest::get("/Patient?_format=xml"),
+        406,
+        "not-supported",
+        "_format=xml",
+    );
+    assert_outcome(
+        FhirRequest::post_form("/Patient/_search", "family=Smith&_format=xml"),
         406,
         "not-supported",
         "_format=xml",
