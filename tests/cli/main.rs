@@ -4,6 +4,8 @@
 mod bad_input;
 mod contract;
 mod gateway;
+mod gateway_harness;
+mod gateway_records;
 mod import;
 mod openssl;
 mod rotation;

@@ -2,6 +2,7 @@
 //! hashed as their frames pass, never buffered whole.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
@@ -11,6 +12,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::combinators::UnsyncBoxBody;
 use sha2::{Digest, Sha256};
 
+use crate::capture::{Capture, CaptureBudget};
 use crate::record::{BodyRecord, ExchangeRecord, RecordSink};
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -19,27 +21,53 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// client.
 pub(crate) type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
 
-/// Running size and SHA-256 of a body.
-#[derive(Clone, Default)]
+/// Running size, SHA-256 and captured prefix of a body.
+#[derive(Default)]
 pub(crate) struct BodyMeter {
     size: u64,
     hasher: Sha256,
     complete: bool,
+    capture: Option<Capture>,
 }
 
 impl BodyMeter {
+    pub(crate) fn new(capture: Option<Capture>) -> Self {
+        Self {
+            capture,
+            ..Self::default()
+        }
+    }
+
+    /// Returns the record of an empty body, which is complete unread.
+    pub(crate) fn empty_record(capture: Option<Capture>) -> BodyRecord {
+        let mut meter = Self::new(capture);
+        meter.complete = true;
+        meter.take_record()
+    }
+
     fn update(&mut self, data: &[u8]) {
         self.size += data.len() as u64;
         self.hasher.update(data);
+        if let Some(capture) = self.capture.as_mut() {
+            capture.update(data);
+        }
     }
 
-    pub(crate) fn record(&self) -> BodyRecord {
+    /// Returns the figures so far and moves the captured bytes out, so a
+    /// second call has no captured bytes.
+    pub(crate) fn take_record(&mut self) -> BodyRecord {
+        let captured = self.capture.take().map(Capture::into_bytes);
+        let truncated = captured
+            .as_ref()
+            .is_some_and(|bytes| (bytes.len() as u64) < self.size);
         BodyRecord {
             size: self.size,
             sha256: self
                 .complete
                 .then(|| hex::encode(self.hasher.clone().finalize())),
             complete: self.complete,
+            captured,
+            truncated,
         }
     }
 }
@@ -51,9 +79,12 @@ pub(crate) struct MeteredBody<B> {
     meter: Arc<Mutex<BodyMeter>>,
 }
 
-impl<B> MeteredBody<B> {
-    pub(crate) fn new(inner: B) -> (Self, Arc<Mutex<BodyMeter>>) {
-        let meter = Arc::new(Mutex::new(BodyMeter::default()));
+impl<B: Body> MeteredBody<B> {
+    pub(crate) fn new(inner: B, capture: Option<Capture>) -> (Self, Arc<Mutex<BodyMeter>>) {
+        let mut meter = BodyMeter::new(capture);
+        // An empty body (a GET) is never polled, so it is complete now.
+        meter.complete = inner.is_end_stream();
+        let meter = Arc::new(Mutex::new(meter));
         (
             Self {
                 inner,
@@ -104,21 +135,69 @@ where
     }
 }
 
-/// A record waiting for its response body to end.
+/// What the records of one gateway share: where they go, how much of each
+/// body they capture, and whether the gateway is stopping.
+pub(crate) struct RecordSettings {
+    pub(crate) sink: Option<RecordSink>,
+    pub(crate) body_capture_bytes: usize,
+    pub(crate) capture_budget: Arc<CaptureBudget>,
+    /// Set when shutdown starts, so exchanges cut short by it are recorded
+    /// as interrupted instead of as failures of a hop.
+    pub(crate) stopping: Arc<AtomicBool>,
+}
+
+impl RecordSettings {
+    pub(crate) fn capture(&self) -> Option<Capture> {
+        Capture::new(self.body_capture_bytes, &self.capture_budget)
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+}
+
+/// A record waiting for its response body to end. Dropped unsent (the
+/// client went away, or shutdown aborted the exchange), it sends itself
+/// with the reason, so every exchange a hop accepted leaves a record.
 pub(crate) struct PendingRecord {
     pub(crate) record: ExchangeRecord,
-    pub(crate) sink: Option<RecordSink>,
+    pub(crate) settings: Arc<RecordSettings>,
     pub(crate) started: Instant,
     /// Meter of the request body, when it was forwarded.
     pub(crate) request_meter: Option<Arc<Mutex<BodyMeter>>>,
+    sent: bool,
 }
 
 impl PendingRecord {
+    pub(crate) fn new(record: ExchangeRecord, settings: Arc<RecordSettings>, started: Instant) -> Self {
+        Self {
+            record,
+            settings,
+            started,
+            request_meter: None,
+            sent: false,
+        }
+    }
+
+    /// Marks the record as cut short by shutdown, with `error` as the reason.
+    pub(crate) fn interrupt(&mut self, error: String) {
+        self.record.interrupted = true;
+        self.record.error = Some(error);
+    }
+
     /// Completes the record with the body and timing figures, logs the
     /// exchange and sends the record.
     pub(crate) fn finish(mut self, response_body: BodyRecord, error: Option<String>) {
+        self.send(response_body, error);
+    }
+
+    fn send(&mut self, response_body: BodyRecord, error: Option<String>) {
+        if self.sent {
+            return;
+        }
+        self.sent = true;
         if let Some(meter) = &self.request_meter {
-            self.record.request.body = meter.lock().unwrap_or_else(|e| e.into_inner()).record();
+            self.record.request.body = meter.lock().unwrap_or_else(|e| e.into_inner()).take_record();
         }
         if let Some(response) = self.record.response.as_mut() {
             response.body = response_body;
@@ -133,16 +212,30 @@ impl PendingRecord {
         match &record.error {
             Some(error) => tracing::warn!(
                 exchange = %record.exchange_id, hop = %record.hop, status, error = %error,
-                total_ms = record.timings.total_ms, "exchange failed"
+                interrupted = record.interrupted, total_ms = record.timings.total_ms, "exchange failed"
             ),
             None => tracing::debug!(
                 exchange = %record.exchange_id, hop = %record.hop, status,
                 total_ms = record.timings.total_ms, "exchange completed"
             ),
         }
-        if let Some(sink) = self.sink.take() {
-            sink.send(self.record);
+        if let Some(sink) = &self.settings.sink {
+            sink.send(std::mem::take(&mut self.record));
         }
+    }
+}
+
+impl Drop for PendingRecord {
+    fn drop(&mut self) {
+        if self.sent {
+            return;
+        }
+        if self.settings.is_stopping() {
+            self.interrupt("interrupted: the gateway stopped before this hop responded".into());
+        } else if self.record.error.is_none() {
+            self.record.error = Some("the client closed the connection before this hop responded".into());
+        }
+        self.send(BodyRecord::default(), None);
     }
 }
 
@@ -150,9 +243,9 @@ pub(crate) fn millis(duration: std::time::Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-/// Response body on its way to the client: hashes the bytes that pass,
-/// applies the tamper fault, and sends the record when the body ends or is
-/// dropped (a client that goes away leaves an incomplete record).
+/// Response body on its way to the client: hashes and captures the bytes
+/// that pass, applies the tamper fault, and sends the record when the body
+/// ends or is dropped (a client that goes away leaves an incomplete record).
 pub(crate) struct RecordingBody {
     inner: ProxyBody,
     meter: BodyMeter,
@@ -164,15 +257,23 @@ impl RecordingBody {
     pub(crate) fn new(inner: ProxyBody, tamper: bool, pending: PendingRecord) -> Self {
         Self {
             inner,
-            meter: BodyMeter::default(),
+            meter: BodyMeter::new(pending.settings.capture()),
             tamper,
             pending: Some(pending),
         }
     }
 
     fn finish(&mut self, error: Option<String>) {
-        if let Some(pending) = self.pending.take() {
-            pending.finish(self.meter.record(), error);
+        if let Some(mut pending) = self.pending.take() {
+            // A body cut short while the gateway stops is an interruption,
+            // not a failure of the client or the next hop.
+            if error.is_some() && pending.settings.is_stopping() {
+                let reason = error.unwrap_or_default();
+                pending.interrupt(format!("interrupted: the gateway stopped before the response body ended ({reason})"));
+                pending.finish(self.meter.take_record(), None);
+            } else {
+                pending.finish(self.meter.take_record(), error);
+            }
         }
     }
 }
@@ -287,10 +388,16 @@ mod tests {
 
     #[tokio::test]
     async fn metered_body_hashes_what_passes() {
-        let (body, meter) = MeteredBody::new(Full::new(Bytes::from_static(b"hello")));
+        let budget = CaptureBudget::new(1024);
+        let (body, meter) = MeteredBody::new(
+            Full::new(Bytes::from_static(b"hello")),
+            Capture::new(3, &budget),
+        );
         let collected = body.collect().await.unwrap().to_bytes();
         assert_eq!(&collected[..], b"hello");
-        let record = meter.lock().unwrap().record();
+        let record = meter.lock().unwrap().take_record();
+        assert_eq!(record.captured.as_deref(), Some(&b"hel"[..]));
+        assert!(record.truncated);
         assert_eq!(record.size, 5);
         assert_eq!(
             record.sha256.unwrap(),

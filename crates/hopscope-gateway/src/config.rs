@@ -162,6 +162,14 @@ pub struct Limits {
     /// How long the `Hold` fault keeps a request before the hop responds 504
     /// itself, unless the previous hop gives up first.
     pub hold_timeout: Duration,
+    /// Bytes of each request and response body that a record keeps; the
+    /// rest streams on uncopied. 0 turns body capture off.
+    pub body_capture_bytes: usize,
+    /// Bytes of captured bodies the gateway holds at once, in open exchanges
+    /// and in records not yet consumed. A body that would exceed it is
+    /// captured only up to it and marked truncated, so a slow record
+    /// consumer cannot exhaust memory.
+    pub max_captured_bytes: usize,
 }
 
 impl Default for Limits {
@@ -172,9 +180,14 @@ impl Default for Limits {
             max_connections: 1024,
             shutdown_grace: Duration::from_secs(10),
             hold_timeout: Duration::from_secs(120),
+            body_capture_bytes: DEFAULT_BODY_CAPTURE_BYTES,
+            max_captured_bytes: 256 * 1024 * 1024,
         }
     }
 }
+
+/// Default of `Limits::body_capture_bytes`: 1 MiB per body.
+pub const DEFAULT_BODY_CAPTURE_BYTES: usize = 1024 * 1024;
 
 /// Smallest `Limits::max_header_bytes` that hyper accepts.
 pub const MIN_HEADER_BYTES: usize = 8192;

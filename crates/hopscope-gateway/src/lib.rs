@@ -30,6 +30,7 @@
 //! ```
 
 mod body;
+mod capture;
 pub mod config;
 pub mod error;
 pub mod faults;
@@ -45,15 +46,17 @@ mod upstream;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use capture::utf8_text;
 pub use config::{
     GatewayConfig, Limits, ListenerConfig, RouteConfig, ServerCertificate, UpstreamConfig,
-    EXCHANGE_HEADER,
+    DEFAULT_BODY_CAPTURE_BYTES, EXCHANGE_HEADER,
 };
 pub use error::{Error, Result};
 pub use faults::{Fault, FaultControl};
@@ -66,6 +69,8 @@ pub use route::RouteRecord;
 pub use stub_destination::{StubDestination, StubDestinationConfig};
 pub use tls::{certificate_sha256, CertificateStore, TlsInfo};
 
+use body::RecordSettings;
+use capture::CaptureBudget;
 use proxy::HopContext;
 use route::RouteTable;
 use tls::TlsAcceptor;
@@ -104,6 +109,7 @@ pub struct RunningGateway {
     listeners: Vec<ListenerInfo>,
     faults: FaultControl,
     records: Option<RecordSink>,
+    stopping: Arc<AtomicBool>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -164,6 +170,9 @@ impl RunningGateway {
     /// `Limits::shutdown_grace`, then closes what is left. Records of the
     /// finished requests are sent before this returns.
     pub async fn shutdown(self) {
+        // Set first, so that exchanges the shutdown cuts short are recorded
+        // as interrupted.
+        self.stopping.store(true, Ordering::Release);
         let _ = self.shutdown.send(true);
         for task in self.tasks {
             if let Err(error) = task.await {
@@ -209,6 +218,13 @@ async fn start(config: GatewayConfig, records: Option<RecordSink>) -> Result<Run
         prepared.push((listener, store, routes));
     }
 
+    let stopping = Arc::new(AtomicBool::new(false));
+    let recording = Arc::new(RecordSettings {
+        sink: records.clone(),
+        body_capture_bytes: config.limits.body_capture_bytes,
+        capture_budget: CaptureBudget::new(config.limits.max_captured_bytes),
+        stopping: stopping.clone(),
+    });
     let (shutdown, shutdown_receiver) = watch::channel(false);
     let mut listeners = Vec::new();
     let mut tasks = Vec::new();
@@ -230,7 +246,7 @@ async fn start(config: GatewayConfig, records: Option<RecordSink>) -> Result<Run
             routes,
             client: client.clone(),
             faults: faults.clone(),
-            records: records.clone(),
+            recording: recording.clone(),
             limits: config.limits.clone(),
             upstream_addresses: addresses.clone(),
         });
@@ -251,6 +267,7 @@ async fn start(config: GatewayConfig, records: Option<RecordSink>) -> Result<Run
         listeners,
         faults,
         records,
+        stopping,
         shutdown,
         tasks,
     })

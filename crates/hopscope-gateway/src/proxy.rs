@@ -8,18 +8,22 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode, Version};
+use http_body::Body as _;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use tracing::Instrument;
 
-use crate::body::{millis, MeteredBody, PendingRecord, PrefixedBody, ProxyBody, RecordingBody};
+use crate::body::{
+    millis, BodyMeter, MeteredBody, PendingRecord, PrefixedBody, ProxyBody, RecordSettings,
+    RecordingBody,
+};
 use crate::config::{Limits, EXCHANGE_HEADER};
 use crate::faults::{Fault, FaultControl};
 use crate::headers::{
     append_forwarded, append_via, header_text, record_headers, remove_hop_by_hop,
 };
 use crate::outcome::{outcome_response, GatewayError};
-use crate::record::{ExchangeRecord, RecordSink, RequestRecord, ResponseRecord, UpstreamRecord};
+use crate::record::{ExchangeRecord, RequestRecord, ResponseRecord, UpstreamRecord};
 use crate::route::{Route, RouteTable};
 use crate::tls::TlsInfo;
 use crate::upstream::{classify, UpstreamClient, UpstreamConnection, UpstreamFailure};
@@ -38,7 +42,7 @@ pub(crate) struct HopContext {
     pub(crate) routes: RouteTable,
     pub(crate) client: UpstreamClient,
     pub(crate) faults: FaultControl,
-    pub(crate) records: Option<RecordSink>,
+    pub(crate) recording: Arc<RecordSettings>,
     pub(crate) limits: Limits,
     /// Next-hop host name (lowercase) to socket address, for records.
     pub(crate) upstream_addresses: Arc<std::collections::HashMap<String, SocketAddr>>,
@@ -50,10 +54,15 @@ pub(crate) struct ConnectionContext {
     pub(crate) tls: TlsInfo,
 }
 
-/// Error returned to hyper to close the connection without a response.
+/// Error returned to hyper to close the connection (HTTP/2: reset the
+/// stream) without a response.
 #[derive(Debug, thiserror::Error)]
-#[error("connection dropped by the drop fault")]
-pub(crate) struct DropConnection;
+pub(crate) enum DropConnection {
+    #[error("connection dropped by the drop fault")]
+    Fault,
+    #[error("connection closed because the gateway is stopping")]
+    Stopping,
+}
 
 /// Handles one request at one hop.
 pub(crate) async fn handle(
@@ -73,32 +82,37 @@ pub(crate) async fn handle(
         }
     };
     let span = tracing::info_span!("exchange", exchange = %exchange_id, hop = %hop.hop);
+    // An empty body is complete before anything reads it; any other body is
+    // recorded as it streams upstream, or stays incomplete when this hop
+    // responds without reading it.
+    let request_body = if request.body().is_end_stream() {
+        BodyMeter::empty_record(hop.recording.capture())
+    } else {
+        Default::default()
+    };
+    let record = ExchangeRecord {
+        exchange_id,
+        hop: hop.hop.clone(),
+        started_at_unix_ms: unix_millis(),
+        client_address: conn.peer.to_string(),
+        http_version: version_text(request.version()).into(),
+        inbound_tls: conn.tls.clone(),
+        request: RequestRecord {
+            method: request.method().to_string(),
+            target: request
+                .uri()
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "/".into()),
+            authority: request_authority(&request),
+            headers: record_headers(request.headers()),
+            body: request_body,
+        },
+        ..Default::default()
+    };
     let exchange = Exchange {
         hop: hop.clone(),
-        pending: PendingRecord {
-            record: ExchangeRecord {
-                exchange_id,
-                hop: hop.hop.clone(),
-                started_at_unix_ms: unix_millis(),
-                client_address: conn.peer.to_string(),
-                http_version: version_text(request.version()).into(),
-                inbound_tls: conn.tls.clone(),
-                request: RequestRecord {
-                    method: request.method().to_string(),
-                    target: request
-                        .uri()
-                        .path_and_query()
-                        .map(|p| p.to_string())
-                        .unwrap_or_else(|| "/".into()),
-                    headers: record_headers(request.headers()),
-                    body: Default::default(),
-                },
-                ..Default::default()
-            },
-            sink: hop.records.clone(),
-            started,
-            request_meter: None,
-        },
+        pending: PendingRecord::new(record, hop.recording.clone(), started),
     };
     exchange.run(conn, request).instrument(span).await
 }
@@ -142,7 +156,7 @@ impl Exchange {
             Some(Fault::Drop) => {
                 self.pending.record.error = Some("connection dropped by the drop fault".into());
                 self.pending.finish(Default::default(), None);
-                return Err(DropConnection);
+                return Err(DropConnection::Fault);
             }
             Some(Fault::Status { code }) => {
                 let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
@@ -185,6 +199,16 @@ impl Exchange {
                 );
                 tracing::warn!(next_hop = %url, "next hop timed out: responding 504");
                 return Ok(self.answer(GatewayError::Timeout, message));
+            }
+            Ok(Err(error)) if self.hop.recording.is_stopping() => {
+                // Inner hops stop accepting at the same moment, so this is
+                // the shutdown, not a failure of the next hop.
+                tracing::info!(next_hop = %url, error = %error, "next hop closed while the gateway stops");
+                self.pending.interrupt(format!(
+                    "interrupted: the gateway stopped before next hop {url} answered"
+                ));
+                self.pending.finish(Default::default(), None);
+                return Err(DropConnection::Stopping);
             }
             Ok(Err(error)) => {
                 return Ok(match classify(&error) {
@@ -234,7 +258,7 @@ impl Exchange {
             append_via(&mut headers, parts.version, &self.hop.hop);
         }
 
-        let (metered, meter) = MeteredBody::new(body);
+        let (metered, meter) = MeteredBody::new(body, self.hop.recording.capture());
         self.pending.request_meter = Some(meter);
         let mut upstream = Request::new(metered.boxed_unsync());
         *upstream.method_mut() = parts.method;
@@ -419,6 +443,17 @@ fn request_host<B>(request: &Request<B>, sni: Option<&str>) -> String {
     authority.to_ascii_lowercase()
 }
 
+/// Returns the host and port the client addressed: the URI authority
+/// (HTTP/2 `:authority`, absolute-form), else the `Host` header.
+fn request_authority<B>(request: &Request<B>) -> String {
+    request
+        .uri()
+        .authority()
+        .map(|authority| authority.to_string())
+        .or_else(|| header_text(request.headers(), "host"))
+        .unwrap_or_default()
+}
+
 fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
         return host.split(']').next().map(|h| &h[1..]).unwrap_or(host);
@@ -467,6 +502,21 @@ mod tests {
             .body(())
             .unwrap();
         assert_eq!(request_host(&request, None), "fhir.int-one.test");
+    }
+
+    #[test]
+    fn authority_keeps_port() {
+        let http2 = Request::builder()
+            .uri("https://fhir.int-one.test:8443/d-corp/metadata")
+            .body(())
+            .unwrap();
+        assert_eq!(request_authority(&http2), "fhir.int-one.test:8443");
+        let http1 = Request::builder()
+            .uri("/d-corp/metadata")
+            .header("host", "fhir.int-one.test:8443")
+            .body(())
+            .unwrap();
+        assert_eq!(request_authority(&http1), "fhir.int-one.test:8443");
     }
 
     #[test]

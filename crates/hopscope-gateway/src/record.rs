@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -40,6 +41,10 @@ pub struct ExchangeRecord {
     pub fault: Option<String>,
     /// Reason the exchange failed at this hop, when it did.
     pub error: Option<String>,
+    /// True when the gateway was stopping and cut the exchange short, so
+    /// `error` describes the shutdown rather than a fault of a hop.
+    #[serde(default)]
+    pub interrupted: bool,
     /// Facts a simulator adds about its side of the exchange, such as the
     /// destination's trust decision or a digest of the token it issued.
     /// Intermediaries leave it empty.
@@ -76,6 +81,10 @@ pub struct RequestRecord {
     pub method: String,
     /// Path and query as received.
     pub target: String,
+    /// Host and port the client addressed: the `:authority` on HTTP/2, the
+    /// `Host` header on HTTP/1.1. Empty when the request named neither.
+    #[serde(default)]
+    pub authority: String,
     /// Headers as received, in order; `Authorization` and
     /// `Proxy-Authorization` are replaced by `sha256:<hex>` of their value.
     pub headers: Vec<(String, String)>,
@@ -99,7 +108,7 @@ pub struct ResponseRecord {
     pub signature: Option<String>,
 }
 
-/// Size and digest of a body as it streamed through this hop.
+/// Size, digest and captured bytes of a body as it streamed through this hop.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BodyRecord {
     /// Bytes that passed, complete or not.
@@ -107,6 +116,16 @@ pub struct BodyRecord {
     /// Hex SHA-256 of the whole body; absent when the body did not complete.
     pub sha256: Option<String>,
     pub complete: bool,
+    /// The first bytes of the body, up to `Limits::body_capture_bytes`.
+    /// `None` when capture is off or the body was not read. In JSON an
+    /// object with `base64` and, for UTF-8 bytes, `text`.
+    #[serde(default, with = "crate::capture::serde_captured")]
+    pub captured: Option<Bytes>,
+    /// True when `captured` holds fewer bytes than passed: the body was
+    /// longer than the capture limit, or the gateway's capture budget was
+    /// exhausted.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 /// Durations in milliseconds from the moment the request head arrived.

@@ -153,9 +153,8 @@ fn log_connection_error(
     limits: &crate::config::Limits,
     error: &hyper::Error,
 ) {
-    let dropped_by_fault = std::error::Error::source(error)
-        .map(|source| source.is::<DropConnection>())
-        .unwrap_or(false);
+    let dropped = std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<DropConnection>());
     if error.is_timeout() {
         tracing::warn!(
             hop = %hop, peer = %peer, timeout_ms = limits.header_read_timeout.as_millis() as u64,
@@ -166,8 +165,8 @@ fn log_connection_error(
             hop = %hop, peer = %peer, max_header_bytes = limits.max_header_bytes,
             "request header too large: answered 431 and closed the connection"
         );
-    } else if dropped_by_fault {
-        tracing::info!(hop = %hop, peer = %peer, "connection dropped by the drop fault");
+    } else if let Some(reason) = dropped {
+        tracing::info!(hop = %hop, peer = %peer, "{reason}");
     } else {
         tracing::debug!(hop = %hop, peer = %peer, error = %error, "client connection ended with an error");
     }

@@ -98,6 +98,39 @@ pub async fn insert_hop_record(conn: &mut SqliteConnection, record: &NewHopRecor
     Ok(id)
 }
 
+/// A row of `hop_bodies`: the captured bytes of one body of a hop record.
+#[derive(Debug, Clone, FromRow)]
+pub struct HopBodyRow {
+    pub hop_record_id: i64,
+    /// `request` or `response`.
+    pub direction: String,
+    pub body: Vec<u8>,
+}
+
+/// Stores the captured bytes of the `direction` body (`request` or
+/// `response`) of a hop record.
+pub async fn insert_hop_body(conn: &mut SqliteConnection, hop_record_id: i64, direction: &str, body: &[u8]) -> Result<()> {
+    sqlx::query("INSERT INTO hop_bodies (hop_record_id, direction, body) VALUES (?, ?, ?)")
+        .bind(hop_record_id)
+        .bind(direction)
+        .bind(body)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Returns the captured bodies of the hop records of one exchange.
+pub async fn hop_bodies(conn: &mut SqliteConnection, exchange_rowid: i64) -> Result<Vec<HopBodyRow>> {
+    Ok(sqlx::query_as(
+        "SELECT b.hop_record_id, b.direction, b.body FROM hop_bodies b
+         JOIN hop_records h ON h.id = b.hop_record_id
+         WHERE h.exchange_rowid = ?",
+    )
+    .bind(exchange_rowid)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Deletes the oldest exchanges (by insertion) beyond the newest `keep`,
 /// with their hop records, and returns how many exchanges it deleted.
 pub async fn apply_retention(conn: &mut SqliteConnection, keep: i64) -> Result<u64> {
@@ -225,6 +258,27 @@ mod tests {
         assert!(exchange_by_id(&mut conn, "a").await.unwrap().is_none());
         let (hops,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM hop_records").fetch_one(&mut *conn).await.unwrap();
         assert_eq!(hops, 2);
+    }
+
+    #[tokio::test]
+    async fn retention_removes_bodies() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("ws.db")).await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        for id in ["a", "b"] {
+            let hop_record = insert_hop_record(&mut conn, &record(id, "int-one", 200, 1.0)).await.unwrap();
+            insert_hop_body(&mut conn, hop_record, "request", b"").await.unwrap();
+            insert_hop_body(&mut conn, hop_record, "response", id.as_bytes()).await.unwrap();
+        }
+
+        apply_retention(&mut conn, 1).await.unwrap();
+
+        let kept = exchange_by_id(&mut conn, "b").await.unwrap().unwrap();
+        let bodies = hop_bodies(&mut conn, kept.id).await.unwrap();
+        assert_eq!(bodies.len(), 2);
+        assert!(bodies.iter().any(|b| b.direction == "response" && b.body == b"b"));
+        let (all,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM hop_bodies").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(all, 2, "the deleted exchange's bodies are gone");
     }
 
     #[tokio::test]

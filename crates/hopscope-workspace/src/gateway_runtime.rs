@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use hopscope_gateway::{ExchangeRecord, Fault, FaultControl, RecordSink, RunningGateway, StubDestination};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -33,6 +33,23 @@ const EVENT_CHANNEL_CAPACITY: usize = 256;
 /// File in the data directory that receives the workspace's authority
 /// certificates, for `curl --cacert`.
 const AUTHORITIES_FILE: &str = "gateway-authorities.pem";
+
+/// Settings of [`Workspace::start_gateway_with`] that the topology does not hold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct GatewayOptions {
+    /// Bytes of each request and response body that the records keep; 0
+    /// turns body capture off. Default 1 MiB.
+    pub body_capture_bytes: usize,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        Self {
+            body_capture_bytes: hopscope_gateway::DEFAULT_BODY_CAPTURE_BYTES,
+        }
+    }
+}
 
 /// A change a running gateway made while it runs.
 #[derive(Debug, Clone)]
@@ -124,7 +141,13 @@ impl Workspace {
     /// applies the stored faults before it returns. Needs the workspace
     /// unlocked. A port in use fails with an error that names the address.
     pub async fn start_gateway(&self) -> Result<GatewayRuntime> {
-        let plan = self.gateway_plan().await?;
+        self.start_gateway_with(&GatewayOptions::default()).await
+    }
+
+    /// Starts the gateway as [`Workspace::start_gateway`] does, with `options`.
+    pub async fn start_gateway_with(&self, options: &GatewayOptions) -> Result<GatewayRuntime> {
+        let mut plan = self.gateway_plan().await?;
+        plan.config.limits.body_capture_bytes = options.body_capture_bytes;
         let authorities_file = write_authorities(&plan)?;
 
         let mut destinations = Vec::new();

@@ -3,9 +3,14 @@
 //! Each exchange is one entry seen from its outermost hop, the one the
 //! originator talked to. Every hop record goes in the custom `_hopscope`
 //! field, as the format allows for fields starting with an underscore.
+//! Captured bodies go in `content.text` and `postData.text`: as text when
+//! they are UTF-8, else in base64 (`content.encoding`, and the custom
+//! `postData._encoding`, since HAR 1.2 defines no encoding for `postData`).
 
-use hopscope_gateway::{ExchangeRecord, RequestRecord, ResponseRecord};
-use serde_json::{json, Value};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hopscope_gateway::{BodyRecord, ExchangeRecord, RequestRecord, ResponseRecord};
+use serde_json::{json, Map, Value};
 
 use crate::trace::{format_unix_ms, ExchangeDetail};
 use crate::{Result, Workspace};
@@ -62,13 +67,16 @@ fn entry(exchange: &ExchangeDetail) -> Option<Value> {
 }
 
 fn request(record: &ExchangeRecord) -> Value {
-    let RequestRecord { method, target, headers, body } = &record.request;
-    let authority = header(headers, "host")
-        .map(str::to_string)
+    let RequestRecord { method, target, authority, headers, body } = &record.request;
+    // Records written before the authority was recorded have none; on
+    // HTTP/2 they also lack a Host header, so the port is lost for them.
+    let authority = Some(authority.clone())
+        .filter(|a| !a.is_empty())
+        .or_else(|| header(headers, "host").map(str::to_string))
         .or_else(|| record.inbound_tls.sni.clone())
         .or_else(|| record.route.as_ref().map(|r| r.host.clone()))
         .unwrap_or_default();
-    json!({
+    let mut value = json!({
         "method": method,
         "url": format!("https://{authority}{target}"),
         "httpVersion": record.http_version,
@@ -77,8 +85,30 @@ fn request(record: &ExchangeRecord) -> Value {
         "queryString": query_string(target),
         "headersSize": -1,
         "bodySize": body.size,
-        "comment": body_comment(body.sha256.as_deref()),
-    })
+        "comment": body_comment(body),
+    });
+    if let Some(captured) = body.captured.as_ref().filter(|_| body.size > 0) {
+        let mut post_data = Map::new();
+        post_data.insert("mimeType".into(), header(headers, "content-type").unwrap_or("application/octet-stream").into());
+        post_data.insert("params".into(), json!([]));
+        insert_text(&mut post_data, captured, "_encoding");
+        value["postData"] = Value::Object(post_data);
+    }
+    value
+}
+
+/// Puts `captured` into `object` as `text`: UTF-8 as it is, anything else in
+/// base64 with `encoding_field` set to `base64`.
+fn insert_text(object: &mut Map<String, Value>, captured: &[u8], encoding_field: &str) {
+    match std::str::from_utf8(captured) {
+        Ok(text) => {
+            object.insert("text".into(), text.into());
+        }
+        Err(_) => {
+            object.insert("text".into(), STANDARD.encode(captured).into());
+            object.insert(encoding_field.into(), "base64".into());
+        }
+    }
 }
 
 fn response(record: &ExchangeRecord) -> Value {
@@ -102,27 +132,38 @@ fn response(record: &ExchangeRecord) -> Value {
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("");
+    let mut content = Map::new();
+    content.insert("size".into(), body.size.into());
+    content.insert("mimeType".into(), header(headers, "content-type").unwrap_or("x-unknown").into());
+    if let Some(captured) = &body.captured {
+        insert_text(&mut content, captured, "encoding");
+    }
+    content.insert("comment".into(), body_comment(body).into());
     json!({
         "status": status,
         "statusText": reason,
         "httpVersion": record.http_version,
         "cookies": [],
         "headers": name_values(headers),
-        "content": {
-            "size": body.size,
-            "mimeType": header(headers, "content-type").unwrap_or("x-unknown"),
-            "comment": body_comment(body.sha256.as_deref()),
-        },
+        "content": content,
         "redirectURL": header(headers, "location").unwrap_or(""),
         "headersSize": -1,
         "bodySize": body.size,
     })
 }
 
-fn body_comment(sha256: Option<&str>) -> String {
-    match sha256 {
-        Some(digest) => format!("body not captured; sha256 {digest}"),
-        None => "body not captured; incomplete".into(),
+/// Describes how much of the body `text` holds, and its digest.
+fn body_comment(body: &BodyRecord) -> String {
+    let digest = match &body.sha256 {
+        Some(digest) => format!("sha256 {digest}"),
+        None => "incomplete".into(),
+    };
+    match &body.captured {
+        None => format!("body not captured; {digest}"),
+        Some(captured) if body.truncated => {
+            format!("first {} of {} bytes captured; {digest}", captured.len(), body.size)
+        }
+        Some(_) => format!("body captured; {digest}"),
     }
 }
 
@@ -181,6 +222,7 @@ mod tests {
                 size: 10,
                 sha256: Some("ab".into()),
                 complete: true,
+                ..Default::default()
             },
             ..Default::default()
         });
@@ -215,5 +257,50 @@ mod tests {
         assert_eq!(entry["timings"]["receive"], 2.0);
         assert_eq!(entry["time"], 5.0);
         assert_eq!(entry["_hopscope"]["hops"][0]["hop"], "int-one");
+        assert!(entry["response"]["content"].get("text").is_none(), "nothing captured");
+    }
+
+    #[test]
+    fn http2_url_keeps_port() {
+        let mut exchange = exchange();
+        let record = &mut exchange.records[0];
+        record.http_version = "HTTP/2".into();
+        record.request.headers.clear();
+        record.request.authority = "fhir.int-one.test:8443".into();
+        record.inbound_tls.sni = Some("fhir.int-one.test".into());
+
+        let har = har_log(&[exchange]);
+
+        assert_eq!(har["log"]["entries"][0]["request"]["url"], "https://fhir.int-one.test:8443/d-corp/Patient?name=Chalmers&_count=1");
+    }
+
+    #[test]
+    fn captured_bodies_become_text() {
+        let mut exchange = exchange();
+        let record = &mut exchange.records[0];
+        record.request.method = "POST".into();
+        record.request.headers.push(("content-type".into(), "application/fhir+json".into()));
+        record.request.body = BodyRecord {
+            size: 2,
+            sha256: Some("cd".into()),
+            complete: true,
+            captured: Some(bytes::Bytes::from_static(b"{}")),
+            truncated: false,
+        };
+        let response = record.response.as_mut().unwrap();
+        response.headers = vec![("content-type".into(), "application/octet-stream".into())];
+        response.body.captured = Some(bytes::Bytes::from_static(&[0xff, 0x00, 0x01]));
+        response.body.truncated = true;
+
+        let har = har_log(&[exchange]);
+        let entry = &har["log"]["entries"][0];
+
+        assert_eq!(entry["request"]["postData"]["text"], "{}");
+        assert_eq!(entry["request"]["postData"]["mimeType"], "application/fhir+json");
+        assert!(entry["request"]["postData"].get("_encoding").is_none());
+        let content = &entry["response"]["content"];
+        assert_eq!(content["text"], "/wAB");
+        assert_eq!(content["encoding"], "base64");
+        assert_eq!(content["comment"], "first 3 of 10 bytes captured; sha256 ab");
     }
 }

@@ -41,7 +41,9 @@ pub use transfer::inspect_file;
 pub use gateway_config::{GatewayPlan, PlannedListener, PublicEndpoint, ServedCertificate};
 pub use har::har_log;
 pub use records::{RecordWriter, RecordWriterCounts, RecordWriterOptions, RecordWriterStats};
-pub use gateway_runtime::{EndpointStatus, GatewayEvent, GatewayRuntime, GatewayStatus, GatewayStopped, ListenerStatus};
+pub use gateway_runtime::{
+    EndpointStatus, GatewayEvent, GatewayOptions, GatewayRuntime, GatewayStatus, GatewayStopped, ListenerStatus,
+};
 pub use trace::{ExchangeDetail, ExchangeSummary, HopSummary};
 pub use hopscope_gateway::{Fault, FaultControl};
 pub use hopscope_trust::{Presented, TrustDecision, TrustListChange};

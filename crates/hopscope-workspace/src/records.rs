@@ -5,9 +5,8 @@
 //! (and counts) records when it is full, so a slow disk loses records
 //! instead of slowing requests.
 //!
-//! NOTE: bodies are not stored. The engine records each body's size and
-//! SHA-256 only, so a configurable body capture (up to 1 MiB by default)
-//! is still missing.
+//! Captured bodies go to their own table (`hop_bodies`), not into the
+//! record JSON, so listing exchanges does not read them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -134,7 +133,7 @@ impl Workspace {
                     Ok(None) | Err(_) => break,
                 }
             }
-            match self.insert_batch(&batch, options.retention).await {
+            match self.insert_batch(&mut batch, options.retention).await {
                 Ok(expired) => {
                     stats.written += batch.len() as u64;
                     stats.expired += expired;
@@ -154,10 +153,12 @@ impl Workspace {
 
     /// Inserts one batch in a transaction and applies the retention limit;
     /// returns how many exchanges the limit deleted.
-    async fn insert_batch(&self, batch: &[ExchangeRecord], retention: i64) -> crate::Result<u64> {
+    async fn insert_batch(&self, batch: &mut [ExchangeRecord], retention: i64) -> crate::Result<u64> {
         let mut tx = self.store.begin().await?;
-        for record in batch {
-            let json = serde_json::to_string(record)
+        for record in batch.iter_mut() {
+            let request_body = record.request.body.captured.take();
+            let response_body = record.response.as_mut().and_then(|r| r.body.captured.take());
+            let json = serde_json::to_string(&*record)
                 .map_err(|e| crate::Error::Invalid(format!("exchange record {} is not serializable: {e}", record.exchange_id)))?;
             let row = NewHopRecord {
                 exchange_id: &record.exchange_id,
@@ -169,7 +170,13 @@ impl Workspace {
                 duration_ms: record.timings.total_ms,
                 record_json: &json,
             };
-            exchanges::insert_hop_record(&mut tx, &row).await?;
+            let hop_record_id = exchanges::insert_hop_record(&mut tx, &row).await?;
+            if let Some(body) = request_body {
+                exchanges::insert_hop_body(&mut tx, hop_record_id, "request", &body).await?;
+            }
+            if let Some(body) = response_body {
+                exchanges::insert_hop_body(&mut tx, hop_record_id, "response", &body).await?;
+            }
         }
         let expired = exchanges::apply_retention(&mut tx, retention).await?;
         tx.commit().await.map_err(hopscope_store::Error::from)?;
@@ -197,6 +204,43 @@ mod tests {
         record.request.target = "/d-corp/metadata".into();
         record.timings.total_ms = total_ms;
         record
+    }
+
+    #[tokio::test]
+    async fn writer_stores_captured_bodies_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = Workspace::create(&dir.path().join("ws.db"), "pass phrase").await.unwrap();
+        let (sender, receiver) = mpsc::channel(10);
+        let writer = workspace.spawn_record_writer(receiver, RecordWriterOptions::default());
+        let mut captured = record("x1", "int-one", 2.0);
+        captured.request.body.captured = Some(bytes::Bytes::from_static(b""));
+        let response = captured.response.as_mut().unwrap();
+        response.body.captured = Some(bytes::Bytes::from_static(&[0, 159, 146, 150]));
+        response.body.size = 10;
+        response.body.truncated = true;
+        let mut uncaptured = record("x1", "int-two", 1.0);
+        uncaptured.response.as_mut().unwrap().body.size = 10;
+
+        sender.send(captured).await.unwrap();
+        sender.send(uncaptured).await.unwrap();
+        drop(sender);
+        writer.finish().await;
+
+        let detail = workspace.exchange("x1").await.unwrap();
+        let int_one = &detail.records[0];
+        assert_eq!(int_one.hop, "int-one");
+        assert_eq!(int_one.request.body.captured.as_deref(), Some(&b""[..]));
+        let body = &int_one.response.as_ref().unwrap().body;
+        assert_eq!(body.captured.as_deref(), Some(&[0u8, 159, 146, 150][..]));
+        assert!(body.truncated);
+        let int_two = &detail.records[1];
+        assert_eq!(int_two.response.as_ref().unwrap().body.captured, None);
+        let mut conn = workspace.conn().await.unwrap();
+        let (json,): (String,) = sqlx::query_as("SELECT record FROM hop_records WHERE hop = 'int-one'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert!(!json.contains("base64"), "the record JSON holds no body: {json}");
     }
 
     #[tokio::test]

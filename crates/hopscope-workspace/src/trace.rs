@@ -1,6 +1,7 @@
 //! Reading the stored exchange records: recent exchanges with a line per
 //! hop, and one exchange with its whole hop records.
 
+use bytes::Bytes;
 use hopscope_gateway::ExchangeRecord;
 use hopscope_store::exchanges::{self, ExchangeRow, HopRecordRow};
 use serde::Serialize;
@@ -36,6 +37,8 @@ pub struct HopSummary {
     pub response_sha256: Option<String>,
     pub fault: Option<String>,
     pub error: Option<String>,
+    /// True when the gateway stopped before the exchange ended at this hop.
+    pub interrupted: bool,
 }
 
 /// One exchange with every hop record.
@@ -84,10 +87,22 @@ impl Workspace {
 
 async fn detail(conn: &mut SqliteConnection, row: ExchangeRow) -> Result<ExchangeDetail> {
     let hop_rows = exchanges::hop_records(conn, row.id).await?;
+    let mut bodies = exchanges::hop_bodies(conn, row.id).await?;
     let mut records = Vec::with_capacity(hop_rows.len());
     let mut hops = Vec::with_capacity(hop_rows.len());
     for hop_row in hop_rows {
-        let record = parse_record(&hop_row)?;
+        let mut record = parse_record(&hop_row)?;
+        for body in bodies.iter_mut().filter(|b| b.hop_record_id == hop_row.id) {
+            let captured = Some(Bytes::from(std::mem::take(&mut body.body)));
+            match body.direction.as_str() {
+                "request" => record.request.body.captured = captured,
+                _ => {
+                    if let Some(response) = record.response.as_mut() {
+                        response.body.captured = captured;
+                    }
+                }
+            }
+        }
         hops.push(HopSummary {
             hop: record.hop.clone(),
             status: record.response.as_ref().map(|r| r.status),
@@ -95,6 +110,7 @@ async fn detail(conn: &mut SqliteConnection, row: ExchangeRow) -> Result<Exchang
             response_sha256: record.response.as_ref().and_then(|r| r.body.sha256.clone()),
             fault: record.fault.clone(),
             error: record.error.clone(),
+            interrupted: record.interrupted,
         });
         records.push(record);
     }

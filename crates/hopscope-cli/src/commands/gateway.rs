@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use clap::{ArgGroup, Args, Subcommand};
 use hopscope_workspace::gateway_runtime::curl_command;
-use hopscope_workspace::{Fault, GatewayEvent, GatewayRuntime, Workspace};
+use hopscope_workspace::{Fault, GatewayEvent, GatewayOptions, GatewayRuntime, Workspace};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::broadcast;
 
@@ -25,6 +25,9 @@ pub struct GatewayRunArgs {
     /// Add the demo network first when it is missing (creating the workspace if needed)
     #[arg(long)]
     pub demo: bool,
+    /// Bytes of each request and response body the exchange records keep (0 turns capture off)
+    #[arg(long, value_name = "BYTES", default_value_t = hopscope_workspace::GatewayOptions::default().body_capture_bytes)]
+    pub body_limit: usize,
 }
 
 #[derive(Debug, Args)]
@@ -124,7 +127,10 @@ async fn run_gateway(path: &Path, args: GatewayRunArgs) -> Result<()> {
     if args.demo && workspace.demo().await?.created {
         println!("created the demo network in {}", path.display());
     }
-    let runtime = workspace.start_gateway().await?;
+    let options = GatewayOptions {
+        body_capture_bytes: args.body_limit,
+    };
+    let runtime = workspace.start_gateway_with(&options).await?;
     let events = runtime.events();
     // Handlers are installed before the ready line, so a signal sent as soon
     // as it appears stops the gateway cleanly instead of killing it.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use hopscope_gateway::{utf8_text, BodyRecord};
 use hopscope_workspace::{ExchangeDetail, ExchangeSummary};
 
 use super::{open, write_output};
@@ -18,6 +19,8 @@ pub enum TraceCommand {
     Show(TraceShowArgs),
     /// Write recent exchanges as a HAR 1.2 file
     Export(TraceExportArgs),
+    /// Check one exchange: unchanged body, signature, token and status, no private URL, right certificates; exits 0 when every check passed, 3 when one failed
+    Verdict(crate::commands::exchange::TraceVerdictArgs),
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +69,7 @@ pub async fn run(path: &Path, command: TraceCommand) -> Result<()> {
                 print_detail(&detail);
             }
         }
+        TraceCommand::Verdict(_) => unreachable!("`trace verdict` is dispatched to commands::exchange::verdict"),
         TraceCommand::Export(args) => {
             let har = workspace.har(args.limit).await?;
             let count = har["log"]["entries"].as_array().map(Vec::len).unwrap_or(0);
@@ -90,7 +94,10 @@ fn print_list(exchanges: &[ExchangeSummary]) {
         let hops: Vec<String> = exchange
             .hops
             .iter()
-            .map(|h| format!("{} {}", h.hop, status_text(h.status)))
+            .map(|h| {
+                let outcome = if h.interrupted { "interrupted".to_string() } else { status_text(h.status) };
+                format!("{} {outcome}", h.hop)
+            })
             .collect();
         println!(
             "{:<24}  {:<36}  {:<6}  {:>9.1}  {:<28}  {}",
@@ -127,6 +134,7 @@ fn print_detail(detail: &ExchangeDetail) {
             record.request.body.size,
             record.request.body.sha256.as_deref().unwrap_or("(incomplete)")
         );
+        print_preview(&record.request.body);
         if let Some(upstream) = &record.upstream {
             println!("  upstream  {} ({})", upstream.url, upstream.address);
         }
@@ -139,6 +147,7 @@ fn print_detail(detail: &ExchangeDetail) {
                     response.body.size,
                     response.body.sha256.as_deref().unwrap_or("(incomplete)")
                 );
+                print_preview(&response.body);
                 if let Some(digest) = &response.content_digest {
                     println!("  content-digest {digest}");
                 }
@@ -159,6 +168,51 @@ fn print_detail(detail: &ExchangeDetail) {
         if let Some(error) = &record.error {
             println!("  error     {error}");
         }
+    }
+}
+
+/// Characters of a captured text body that `trace show` prints.
+const PREVIEW_CHARS: usize = 160;
+/// Bytes of a captured binary body that `trace show` prints in hex.
+const PREVIEW_BYTES: usize = 32;
+
+/// Prints the start of a captured body on one line (text with control
+/// characters as spaces, or hex for a binary body), then how much of the body
+/// was captured when it was cut. Prints nothing for an empty body.
+fn print_preview(body: &BodyRecord) {
+    let Some(captured) = &body.captured else {
+        if body.size > 0 {
+            println!("            (not captured)");
+        }
+        return;
+    };
+    if captured.is_empty() {
+        return;
+    }
+    match utf8_text(captured) {
+        Some(text) => {
+            let preview: String = text.chars().take(PREVIEW_CHARS).map(printable).collect();
+            let cut = if text.chars().count() > PREVIEW_CHARS { "..." } else { "" };
+            println!("            {preview}{cut}");
+        }
+        None => {
+            let shown = &captured[..captured.len().min(PREVIEW_BYTES)];
+            let cut = if captured.len() > PREVIEW_BYTES { "..." } else { "" };
+            println!("            binary: {}{cut}", hex::encode(shown));
+        }
+    }
+    if body.truncated {
+        println!("            (first {} of {} bytes captured)", captured.len(), body.size);
+    }
+}
+
+/// Replaces a control character (a newline, say) with a space, so the
+/// preview stays on one line.
+fn printable(c: char) -> char {
+    if c.is_control() {
+        ' '
+    } else {
+        c
     }
 }
 
