@@ -4,6 +4,7 @@
 
 mod components;
 mod params;
+mod query;
 mod signature;
 
 pub use components::{ComponentError, ComponentId};
