@@ -18,7 +18,7 @@ pub enum DigestAlgorithm {
 }
 
 impl DigestAlgorithm {
-    /// The registry key, as written in the field.
+    /// Returns the registry key, as written in the field.
     pub fn key(self) -> &'static str {
         match self {
             DigestAlgorithm::Sha256 => "sha-256",
@@ -66,7 +66,7 @@ pub fn content_digest(algorithm: DigestAlgorithm, body: &[u8]) -> String {
     )
 }
 
-/// Why a `Content-Digest` value does not vouch for a body.
+/// A `Content-Digest` value that does not vouch for a body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DigestError {
     #[error("Content-Digest `{value}` is not a valid structured field dictionary: {reason}")]

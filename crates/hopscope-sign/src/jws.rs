@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::keys::{Algorithm, KeyError, KeyType, SigningKey, VerifyingKey};
 
-/// Why a JWS could not be made or did not verify.
+/// A failure to sign or verify a JWS.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwsError {
     #[error("the JWS {part} must be a JSON object")]

@@ -28,7 +28,7 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    /// The registry name, as written in the `alg` signature parameter.
+    /// Returns the registry name, as written in the `alg` signature parameter.
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::RsaPssSha512 => "rsa-pss-sha512",
@@ -93,13 +93,15 @@ impl fmt::Display for KeyType {
             KeyType::EcdsaP256 => f.write_str("EC P-256 key"),
             KeyType::EcdsaP384 => f.write_str("EC P-384 key"),
             KeyType::Ed25519 => f.write_str("Ed25519 key"),
+            // Zero bits means the size is unknown, as for a rejected key.
+            KeyType::Rsa(0) => f.write_str("RSA key"),
             KeyType::Rsa(bits) => write!(f, "RSA {bits}-bit key"),
             KeyType::Hmac => f.write_str("HMAC shared secret"),
         }
     }
 }
 
-/// Why key material was rejected or could not be used.
+/// A key that was rejected or could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     #[error("the private key is not DER PKCS#8 (PrivateKeyInfo); convert it with `openssl pkcs8 -topk8 -nocrypt -outform DER`")]
@@ -365,7 +367,10 @@ impl fmt::Debug for VerifyingKey {
 
 impl VerifyingKey {
     /// Reads a DER SubjectPublicKeyInfo of an EC P-256, EC P-384, Ed25519 or
-    /// RSA key. An RSA key with the RSASSA-PSS OID allows rsa-pss-sha512 only.
+    /// RSA key.
+    // NOTE: an RSA key with the RSASSA-PSS OID is read like an rsaEncryption
+    // key, so its PSS parameters are not enforced and rsa-v1_5-sha256 is
+    // still allowed with it.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
         let (identifier, bits) = der::spki_parts(der).ok_or(KeyError::NotSpki)?;
         let key = match (identifier.oid, identifier.parameter_oid) {
@@ -445,12 +450,12 @@ impl VerifyingKey {
         }
     }
 
-    /// The DER SubjectPublicKeyInfo, or `None` for an HMAC secret.
+    /// Returns the DER SubjectPublicKeyInfo, or `None` for an HMAC secret.
     pub fn spki_der(&self) -> Option<&[u8]> {
         self.spki.as_deref()
     }
 
-    /// The [`keyid_for_spki`] of this key, or `None` for an HMAC secret.
+    /// Returns the [`keyid_for_spki`] of this key, or `None` for an HMAC secret.
     pub fn keyid(&self) -> Option<String> {
         self.spki.as_deref().map(keyid_for_spki)
     }

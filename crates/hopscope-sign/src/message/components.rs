@@ -18,7 +18,7 @@ pub struct ComponentId {
     params: Parameters,
 }
 
-/// Why a component has no value in the signature base.
+/// A component that has no value in the signature base.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ComponentError {
     #[error("component {component} is missing from the message: {reason}")]
@@ -28,7 +28,8 @@ pub enum ComponentError {
 }
 
 impl ComponentId {
-    /// An HTTP field, by name (lowercased here, as RFC 9421 requires).
+    /// Creates the identifier of an HTTP field, lowercasing the name as
+    /// RFC 9421 requires.
     pub fn field(name: &str) -> Self {
         ComponentId {
             name: name.to_ascii_lowercase(),
@@ -36,7 +37,7 @@ impl ComponentId {
         }
     }
 
-    /// A derived component such as `@status` or `@method`.
+    /// Creates the identifier of a derived component such as `@status`.
     pub fn derived(name: &str) -> Self {
         ComponentId {
             name: name.to_string(),
@@ -90,8 +91,8 @@ impl ComponentId {
         self.with_param("key", BareItem::String(key.to_string()))
     }
 
-    /// Adds the `req` flag: the component comes from the request that a
-    /// response answers.
+    /// Adds the `req` flag: the component comes from the request that the
+    /// response replies to.
     pub fn with_req(self) -> Self {
         self.with_param("req", BareItem::Boolean(true))
     }
@@ -333,7 +334,7 @@ mod tests {
         component_value(message, &ComponentId::parse(id).unwrap())
     }
 
-    /// The example message of RFC 9421 section 2.1.
+    /// Builds the example message of RFC 9421 section 2.1.
     fn fields_example() -> HttpMessage {
         HttpMessage::request("GET", "https://www.example.com/")
             .unwrap()

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use crate::sf::FieldType;
 
-/// Why a message view could not be built.
+/// A failure to build a message view.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MessageError {
     #[error("target URI `{uri}` is invalid: {reason}")]
@@ -62,13 +62,13 @@ pub struct HttpMessage {
     control: ControlData,
     /// Field lines in order, with lowercase names and values as received.
     fields: Vec<(String, String)>,
-    /// The request this response answers, for components with `;req`.
+    /// The request that this response replies to, for components with `;req`.
     request: Option<Box<HttpMessage>>,
     /// Top-level types of structured fields, for components with `;sf`.
     structured_fields: BTreeMap<String, FieldType>,
 }
 
-/// Structured fields whose type this crate knows without being told.
+/// Structured fields whose type is known without a declaration.
 const KNOWN_STRUCTURED_FIELDS: &[(&str, FieldType)] = &[
     ("accept-signature", FieldType::Dictionary),
     ("cache-status", FieldType::List),
@@ -83,7 +83,7 @@ const KNOWN_STRUCTURED_FIELDS: &[(&str, FieldType)] = &[
 ];
 
 impl HttpMessage {
-    /// A request for `method` on the absolute `target_uri`
+    /// Creates a request for `method` on the absolute `target_uri`
     /// (`https://host[:port]/path[?query]`). The request target of the
     /// request line is the URI's path and query (origin form).
     pub fn request(method: &str, target_uri: &str) -> Result<Self, MessageError> {
@@ -122,7 +122,7 @@ impl HttpMessage {
         })))
     }
 
-    /// A response with `status` (a three-digit code).
+    /// Creates a response with `status` (a three-digit code).
     pub fn response(status: u16) -> Self {
         Self::new(ControlData::Response { status })
     }
@@ -141,7 +141,7 @@ impl HttpMessage {
 
     /// Builds the view of a request from `http` parts. A URI in origin form
     /// (`/path`, as servers receive it) takes its authority from the Host
-    /// header and its scheme from `scheme`, which the receiver knows from
+    /// header and its scheme from `scheme`, which the receiver takes from
     /// its listener (`"https"` behind TLS).
     pub fn from_request_parts(
         parts: &http::request::Parts,
@@ -221,15 +221,15 @@ impl HttpMessage {
             .collect()
     }
 
-    /// All field lines in order, with lowercase names.
+    /// Returns all field lines in order, with lowercase names.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
         self.fields
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_str()))
     }
 
-    /// Attaches the request this response answers, so that components with
-    /// the `req` parameter resolve against it.
+    /// Attaches the request that this response replies to, so that
+    /// components with the `req` parameter resolve against it.
     pub fn with_request(mut self, request: HttpMessage) -> Self {
         self.request = Some(Box::new(request));
         self
@@ -247,7 +247,7 @@ impl HttpMessage {
         matches!(self.control, ControlData::Request(_))
     }
 
-    /// The status code of a response, `None` for a request.
+    /// Returns the status code of a response, or `None` for a request.
     pub fn status(&self) -> Option<u16> {
         match self.control {
             ControlData::Response { status } => Some(status),

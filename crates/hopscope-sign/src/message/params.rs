@@ -18,7 +18,7 @@ pub struct SignatureParams {
     params: Parameters,
 }
 
-/// Why a `Signature-Input` or `Signature` field could not be read.
+/// A `Signature-Input` or `Signature` field that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
     #[error("{header} is not a valid structured field dictionary: {reason}")]
@@ -81,7 +81,7 @@ impl SignatureParams {
         &self.components
     }
 
-    /// All parameters in order, including ones this crate does not know.
+    /// Returns all parameters in order, including unregistered ones.
     pub fn parameters(&self) -> &Parameters {
         &self.params
     }
@@ -98,8 +98,8 @@ impl SignatureParams {
         self.params.get("nonce").and_then(BareItem::as_string)
     }
 
-    /// The `alg` parameter as written; it may name an algorithm this crate
-    /// does not implement.
+    /// Returns the `alg` parameter as written, which may name an algorithm
+    /// this crate does not implement.
     pub fn alg(&self) -> Option<&str> {
         self.params.get("alg").and_then(BareItem::as_string)
     }

@@ -62,7 +62,7 @@ impl SignatureMembers {
     }
 }
 
-/// Why a message could not be signed.
+/// A failure to sign a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignError {
     #[error("signature label `{label}` is not a valid dictionary key; use lowercase letters, digits, `_-.*`, starting with a letter")]
@@ -123,7 +123,7 @@ pub struct VerifiedSignature {
     pub base: String,
 }
 
-/// Why a signature did not verify. Each variant names the label and the
+/// A failure to verify a signature. Each variant names the label and the
 /// value at fault, because these become checks in a verdict.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {

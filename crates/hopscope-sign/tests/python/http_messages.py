@@ -59,7 +59,7 @@ class Response:
 
 def read_header_file(path):
     """Parse a `curl -D` header file into (status code of the status line,
-    FieldLines). When the file holds several responses (such as 100 Continue
+    FieldLines). When the file contains several responses (such as 100 Continue
     before the final one), the last is used. Obsolete line folding joins the
     continuation to the previous value with one space."""
     with open(path, "rb") as file:

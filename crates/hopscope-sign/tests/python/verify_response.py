@@ -68,7 +68,9 @@ def signature_inputs(headers):
 
 def check_signature(response, label, public_key, keyid, max_age):
     inputs = signature_inputs(response.headers)
-    selected = label if label is not None else (next(iter(inputs)) if len(inputs) == 1 else None)
+    selected = label
+    if selected is None and len(inputs) == 1:
+        selected = next(iter(inputs))
     params = inputs.get(selected, {}) if selected else {}
     alg_name = params.get("alg")
     result = {"ok": False, "error": None, "algorithm": None, "covered_components": {}, "parameters": {}}
