@@ -59,6 +59,9 @@ pub enum Command {
     /// Exchanges the gateway recorded, hop by hop
     #[command(subcommand)]
     Trace(crate::commands::trace::TraceCommand),
+    /// Signed exchanges from the originator simulator, with a verdict each
+    #[command(subcommand)]
+    Exchange(crate::commands::exchange::ExchangeCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,7 +30,7 @@ use url::Url;
 use crate::destination::server::{new_exchange_id, unix_millis};
 use crate::error::{Error, Result};
 use crate::scenario::{Scenario, Step};
-use crate::signing::{verify_jwt_with_certificate, verify_response, SigningIdentity};
+use crate::signing::{check_digest, verify_jwt_with_certificate, verify_response, SigningIdentity};
 use crate::udap::{x5c_chain, JWT_BEARER_ASSERTION};
 
 /// Longest time an export may stay in progress before the originator gives
@@ -782,6 +782,8 @@ impl Originator {
             "expected-status".into(),
             expected_status_check(received.status, expected),
         );
+        // The digest needs no certificate, so it is checked even before the
+        // signed metadata named the signing certificate.
         let (digest, signature) = match &state.signing_certificate {
             Some(certificate) => verify_response(
                 certificate,
@@ -790,7 +792,7 @@ impl Originator {
                 &received.body,
             ),
             None => (
-                OriginatorCheck::not_applicable("no destination-signing certificate is known yet"),
+                check_digest(&received.headers, &received.body),
                 OriginatorCheck::not_applicable("no destination-signing certificate is known yet"),
             ),
         };

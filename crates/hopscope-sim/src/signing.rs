@@ -173,19 +173,7 @@ pub fn verify_response(
     headers: &HeaderMap,
     body: &[u8],
 ) -> (OriginatorCheck, OriginatorCheck) {
-    let digest = match headers.get("content-digest").and_then(|v| v.to_str().ok()) {
-        None => OriginatorCheck::fail("the response has no Content-Digest header"),
-        Some(value) => match verify_content_digest(value, body) {
-            Ok(algorithm) => OriginatorCheck::pass(format!(
-                "Content-Digest {} matches the {} body bytes received",
-                algorithm.key(),
-                body.len()
-            )),
-            Err(error) => OriginatorCheck::fail(format!(
-                "Content-Digest does not match the body received: {error}"
-            )),
-        },
-    };
+    let digest = check_digest(headers, body);
     let signature = match (headers.get("signature-input"), headers.get("signature")) {
         (None, _) => {
             OriginatorCheck::fail("missing signature: the response has no Signature-Input header")
@@ -230,4 +218,21 @@ fn response_message(status: u16, headers: &HeaderMap) -> HttpMessage {
         message.append_header(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
     }
     message
+}
+
+/// Checks a response's `Content-Digest` against the body received.
+pub fn check_digest(headers: &HeaderMap, body: &[u8]) -> OriginatorCheck {
+    match headers.get("content-digest").and_then(|v| v.to_str().ok()) {
+        None => OriginatorCheck::fail("the response has no Content-Digest header"),
+        Some(value) => match verify_content_digest(value, body) {
+            Ok(algorithm) => OriginatorCheck::pass(format!(
+                "Content-Digest {} matches the {} body bytes received",
+                algorithm.key(),
+                body.len()
+            )),
+            Err(error) => OriginatorCheck::fail(format!(
+                "Content-Digest does not match the body received: {error}"
+            )),
+        },
+    }
 }

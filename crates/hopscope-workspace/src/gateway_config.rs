@@ -202,7 +202,7 @@ impl Workspace {
     }
 
     /// Returns the DER of every authority's current certificate.
-    async fn authority_certificates(&self, conn: &mut SqliteConnection) -> Result<Vec<Vec<u8>>> {
+    pub(crate) async fn authority_certificates(&self, conn: &mut SqliteConnection) -> Result<Vec<Vec<u8>>> {
         let mut ders = Vec::new();
         for authority in rows::listing(conn, true, None).await? {
             let credential = credential_row(conn, &authority.name).await?;

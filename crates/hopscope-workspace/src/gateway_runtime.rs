@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use hopscope_gateway::{ExchangeRecord, Fault, FaultControl, RecordSink, RunningGateway, StubDestination};
+use hopscope_gateway::{ExchangeRecord, Fault, FaultControl, Participant, RecordSink, RunningGateway};
+use hopscope_sim::Destination;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
@@ -118,6 +119,9 @@ pub struct GatewayStopped {
 /// [`GatewayRuntime::stop`]; dropping it stops the listeners without waiting
 /// for open requests or pending records.
 pub struct GatewayRuntime {
+    /// The destination simulators' FHIR servers by destination, to switch
+    /// their misbehaviours.
+    fhir_servers: BTreeMap<String, hopscope_fhir::FhirServer>,
     workspace: Workspace,
     listeners: Arc<RwLock<Vec<PlannedListener>>>,
     public_endpoints: Vec<PublicEndpoint>,
@@ -150,19 +154,24 @@ impl Workspace {
         plan.config.limits.body_capture_bytes = options.body_capture_bytes;
         let authorities_file = write_authorities(&plan)?;
 
+        let counters = Arc::new(Counters::new(&plan.listeners));
+        let (sink, engine_records) = RecordSink::channel(RECORD_CHANNEL_CAPACITY);
+
+        let topology = self.topology().await?;
         let mut destinations = Vec::new();
-        for config in plan.destinations.clone() {
-            match StubDestination::start(config).await {
+        for planned in &plan.destinations {
+            let started = match self.destination_simulator(&topology, planned, Some(sink.clone())).await {
+                Ok(config) => Destination::start(config).await.map_err(|e| Error::Invalid(e.to_string())),
+                Err(error) => Err(error),
+            };
+            match started {
                 Ok(destination) => destinations.push(destination),
                 Err(error) => {
                     stop_destinations(destinations).await;
-                    return Err(error.into());
+                    return Err(error);
                 }
             }
         }
-
-        let counters = Arc::new(Counters::new(&plan.listeners));
-        let (sink, engine_records) = RecordSink::channel(RECORD_CHANNEL_CAPACITY);
         let (writer_sender, writer_records) = mpsc::channel(RECORD_CHANNEL_CAPACITY);
         let writer = self.spawn_record_writer(writer_records, RecordWriterOptions::default());
         let counting = tokio::spawn(count_records(engine_records, writer_sender, counters.clone()));
@@ -180,6 +189,8 @@ impl Workspace {
             }
         };
 
+        let fhir_servers: BTreeMap<String, hopscope_fhir::FhirServer> =
+            destinations.iter().map(|d| (d.name().to_string(), d.fhir_server())).collect();
         let control = gateway.faults();
         let mut applied = BTreeMap::new();
         let initial_faults = match self.sync_faults(&control, &mut applied).await {
@@ -207,6 +218,7 @@ impl Workspace {
         let task = tokio::spawn(background.run(parts, stop_receiver, counters.clone()));
 
         Ok(GatewayRuntime {
+            fhir_servers,
             workspace: self.clone(),
             listeners,
             public_endpoints: plan.public_endpoints,
@@ -294,6 +306,22 @@ impl GatewayRuntime {
     }
 
     /// Clears the stored fault of `hop` and stops applying it at once.
+    /// Switches a destination simulator's "leak private URL" misbehaviour:
+    /// while it is on, the URLs the destination writes name its private
+    /// URL, which the verdict's no-private-url check must catch.
+    pub fn set_leak_private_url(&self, destination: &str, on: bool) -> Result<()> {
+        let server = self.fhir_servers.get(destination).ok_or_else(|| {
+            let known: Vec<&str> = self.fhir_servers.keys().map(String::as_str).collect();
+            Error::Invalid(format!(
+                "no destination simulator named \"{destination}\" runs; the running ones are {}",
+                known.join(", ")
+            ))
+        })?;
+        server.set_leak_private_url(on);
+        tracing::warn!(destination, on, "leak-private-URL misbehaviour switched");
+        Ok(())
+    }
+
     pub async fn clear_fault(&self, hop: &str) -> Result<()> {
         self.change_fault(hop, None).await
     }
@@ -374,7 +402,7 @@ fn write_authorities(plan: &GatewayPlan) -> Result<PathBuf> {
     Ok(file)
 }
 
-async fn stop_destinations(destinations: Vec<StubDestination>) {
+async fn stop_destinations(destinations: Vec<Destination>) {
     for destination in destinations {
         destination.shutdown().await;
     }
@@ -419,6 +447,12 @@ impl Counters {
 
     fn count(&self, record: &ExchangeRecord) {
         use std::sync::atomic::Ordering::Relaxed;
+        // A destination's request is counted from the record of the hop
+        // that forwarded it, which also covers a destination without a
+        // simulator.
+        if record.participant != Participant::Intermediary {
+            return;
+        }
         let error = is_error(record);
         let destination = record
             .upstream
@@ -483,7 +517,7 @@ async fn count_records(
 /// Components of a running gateway, shut down together when it stops.
 struct Parts {
     gateway: RunningGateway,
-    destinations: Vec<StubDestination>,
+    destinations: Vec<Destination>,
     sink_handle: RecordSink,
     counting: JoinHandle<()>,
     writer: RecordWriter,
@@ -529,10 +563,20 @@ impl Background {
         });
         let mut fault_poll = tokio::time::interval(FAULT_POLL_INTERVAL);
         let mut certificate_poll = tokio::time::interval(CERTIFICATE_POLL_INTERVAL);
+        let mut simulator_poll = tokio::time::interval(CERTIFICATE_POLL_INTERVAL);
         let mut faults_failing = false;
         let mut certificates_failing = false;
+        let mut simulators_failing = false;
         loop {
             tokio::select! {
+                _ = simulator_poll.tick() => match self.workspace.sync_simulators(&parts.destinations).await {
+                    Ok(()) => simulators_failing = false,
+                    Err(error) if !simulators_failing => {
+                        simulators_failing = true;
+                        tracing::warn!(error = %error, "updating a destination simulator's trust list or signing key failed; retrying");
+                    }
+                    Err(_) => {}
+                },
                 changed = stop.changed() => {
                     // An error means the runtime was dropped without stop().
                     if changed.is_err() || *stop.borrow() {

@@ -6,6 +6,7 @@ mod authorities;
 mod credentials;
 pub mod demo;
 pub mod error;
+mod exchange_run;
 mod failpoint;
 mod faults;
 mod gateway_config;
@@ -19,6 +20,7 @@ pub mod paths;
 pub mod records;
 pub mod requests;
 mod revocation;
+mod simulators;
 mod rotation;
 mod summary;
 mod topology;
@@ -26,6 +28,7 @@ mod topology_check;
 pub mod trace;
 mod transfer;
 pub mod trust;
+pub mod verdict;
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -44,7 +47,10 @@ pub use records::{RecordWriter, RecordWriterCounts, RecordWriterOptions, RecordW
 pub use gateway_runtime::{
     EndpointStatus, GatewayEvent, GatewayOptions, GatewayRuntime, GatewayStatus, GatewayStopped, ListenerStatus,
 };
+pub use exchange_run::{ExchangeOutcome, ExchangeRun, ExchangeRunRequest};
 pub use trace::{ExchangeDetail, ExchangeSummary, HopSummary};
+pub use verdict::{Verdict, VerdictCheck, VerdictCheckName};
+pub use hopscope_sim::{Scenario, StepOutcome, StepReport, SCENARIOS};
 pub use hopscope_gateway::{Fault, FaultControl};
 pub use hopscope_trust::{Presented, TrustDecision, TrustListChange};
 

@@ -3,6 +3,7 @@
 
 mod authority;
 mod cert;
+pub mod exchange;
 pub mod gateway;
 mod topology;
 pub mod trace;
@@ -34,7 +35,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo(args) => topology::demo(&path, args).await?,
         Command::Trust(command) => return trust::run(&path, command).await,
         Command::Gateway(command) => gateway::run(&path, command).await?,
+        Command::Trace(trace::TraceCommand::Verdict(args)) => return exchange::verdict(&path, args).await,
         Command::Trace(command) => trace::run(&path, command).await?,
+        Command::Exchange(command) => return exchange::run(&path, command).await,
         Command::Audit(args) => {
             let workspace = open(&path).await?;
             let entries = workspace.audit(args.limit).await?;

@@ -231,6 +231,12 @@ impl Destination {
         self.state.fhir.leak_private_url()
     }
 
+    /// Returns a handle on the FHIR server, which stays usable (to switch
+    /// misbehaviours) while the destination runs elsewhere.
+    pub fn fhir_server(&self) -> FhirServer {
+        self.state.fhir.clone()
+    }
+
     /// Stops accepting and closes open connections.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);

@@ -1,0 +1,128 @@
+//! The simulators' inputs from the workspace: destination-signing and
+//! originator identities, the trust lists destinations decide with, and the
+//! destination simulator of each destination the gateway serves.
+
+use hopscope_gateway::{RecordSink, StubDestinationConfig};
+use hopscope_sim::{Destination, DestinationConfig, DestinationTrust, SigningIdentity};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+
+use crate::model::{DestinationView, Topology};
+use crate::{Error, Result, Workspace};
+
+/// Seed of the destination simulators' sample resources, fixed so that two
+/// runs serve the same Patients.
+const SAMPLE_SEED: u64 = 2026;
+
+impl Workspace {
+    /// Loads a credential's current certificate chain and decrypted key as a
+    /// signing identity.
+    pub(crate) async fn signing_identity(&self, credential: &str) -> Result<SigningIdentity> {
+        let mut conn = self.conn().await?;
+        let loaded = self.load_server_certificate(&mut conn, credential).await?;
+        let chain: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(loaded.server.chain_pem.as_bytes())
+            .filter_map(|der| der.ok().map(|der| der.to_vec()))
+            .collect();
+        SigningIdentity::new(credential, &loaded.server.key_pkcs8_der, chain)
+            .map_err(|e| Error::Invalid(e.to_string()))
+    }
+
+    /// Returns the trust list a destination decides with now.
+    pub(crate) async fn destination_trust(&self, destination: &str) -> Result<DestinationTrust> {
+        let view = self.trust_list(destination).await?;
+        Ok(DestinationTrust {
+            list: view.list,
+            version: view.version,
+            crls: self.current_crls().await?,
+        })
+    }
+
+    /// Builds the destination simulator that serves a planned destination.
+    pub(crate) async fn destination_simulator(
+        &self,
+        topology: &Topology,
+        planned: &StubDestinationConfig,
+        records: Option<RecordSink>,
+    ) -> Result<DestinationConfig> {
+        let view = topology
+            .destinations
+            .iter()
+            .find(|d| d.name == planned.name)
+            .ok_or_else(|| crate::topology::destination_not_found(&planned.name))?;
+        let signing_credential = view.signing_credential.as_deref().ok_or_else(|| {
+            Error::Invalid(format!(
+                "destination \"{}\" has no destination-signing credential to sign its responses; set one with `hopscope destination update {} --signing-cert CREDENTIAL`",
+                view.name, view.name
+            ))
+        })?;
+        let parse = |what: &'static str, url: &str| {
+            url::Url::parse(url).map_err(|e| Error::Invalid(format!("invalid {what} URL {url} of \"{}\": {e}", view.name)))
+        };
+        Ok(DestinationConfig {
+            name: view.name.clone(),
+            bind: planned.bind,
+            private_base: parse("private", &view.private_url)?,
+            public_base: parse("public", &view.public_url)?,
+            private_urls: private_urls(topology, view),
+            certificate: planned.certificate.clone(),
+            signing: self.signing_identity(signing_credential).await?,
+            trust: self.destination_trust(&view.name).await?,
+            records,
+            seed: SAMPLE_SEED,
+        })
+    }
+}
+
+impl Workspace {
+    /// Brings running destination simulators up to date: a new trust-list
+    /// version applies to the next registration or token request, and a
+    /// rotated destination-signing certificate signs the next response.
+    pub(crate) async fn sync_simulators(&self, destinations: &[Destination]) -> Result<()> {
+        let topology = self.topology().await?;
+        for destination in destinations {
+            let Some(view) = topology.destinations.iter().find(|d| d.name == destination.name()) else {
+                continue;
+            };
+            let version = self.trust_list(&view.name).await?.version;
+            if version != destination.trust_version() {
+                destination.set_trust(self.destination_trust(&view.name).await?);
+                tracing::info!(destination = %view.name, version, "destination simulator uses a new trust list version");
+            }
+            if let Some(credential) = &view.endpoint_credential {
+                let mut conn = self.conn().await?;
+                let loaded = self.load_server_certificate(&mut conn, credential).await?;
+                drop(conn);
+                let store = destination.certificates();
+                for host in store.hosts() {
+                    if store.fingerprint(&host).as_deref() != Some(loaded.served.sha256_fingerprint.as_str()) {
+                        store
+                            .replace(&host, &loaded.server.chain_pem, &loaded.server.key_pkcs8_der)
+                            .map_err(|e| Error::Invalid(e.to_string()))?;
+                        tracing::info!(destination = %view.name, credential = %credential, "destination simulator serves a rotated certificate");
+                    }
+                }
+            }
+            if let Some(credential) = &view.signing_credential {
+                let current = self.summary(credential).await?.sha256_fingerprint;
+                if current != destination.signing_fingerprint() {
+                    destination.set_signing(self.signing_identity(credential).await?);
+                    tracing::info!(destination = %view.name, credential = %credential, "destination simulator signs with a rotated certificate");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Private URLs an exchange with `destination` must never show: the
+/// destination's own and those of the delegated intermediaries on its
+/// route (everything after the inbound gateway).
+pub(crate) fn private_urls(topology: &Topology, destination: &DestinationView) -> Vec<String> {
+    let mut urls = vec![destination.private_url.clone()];
+    for hop in destination.route.iter().skip(1) {
+        if let Some(intermediary) = topology.intermediaries.iter().find(|i| &i.name == hop) {
+            urls.extend(intermediary.listen_urls.iter().cloned());
+        }
+    }
+    urls
+}
