@@ -4,6 +4,7 @@
 mod bad_input;
 mod contract;
 mod gateway;
+mod gateway_external;
 mod gateway_harness;
 mod gateway_records;
 mod import;

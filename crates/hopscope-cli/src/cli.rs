@@ -194,7 +194,7 @@ pub enum DestinationCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["public_url", "private_url", "endpoint_cert", "signing_cert"])))]
+#[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["public_url", "private_url", "endpoint_cert", "signing_cert", "external", "address"])))]
 pub struct DestinationUpdateArgs {
     pub name: String,
     /// The public FHIR base URL originators use
@@ -209,6 +209,12 @@ pub struct DestinationUpdateArgs {
     /// Destination-signing credential that signs payloads and tokens
     #[arg(long, value_name = "CERT")]
     pub signing_cert: Option<String>,
+    /// Whether the destination is a FHIR server you run at the private URL, which the gateway does not start
+    #[arg(long, value_name = "BOOL")]
+    pub external: Option<bool>,
+    /// IP address the private URL's host maps to, for an external destination (default 127.0.0.1)
+    #[arg(long, value_name = "IP")]
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +232,12 @@ pub struct DestinationAddArgs {
     /// Destination-signing credential that signs payloads and tokens
     #[arg(long, value_name = "CERT")]
     pub signing_cert: Option<String>,
+    /// The destination is a FHIR server you run at the private URL; the gateway forwards to it and starts no stub
+    #[arg(long)]
+    pub external: bool,
+    /// IP address the private URL's host maps to (default 127.0.0.1); needs --external
+    #[arg(long, value_name = "IP", requires = "external")]
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

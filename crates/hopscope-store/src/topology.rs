@@ -14,6 +14,10 @@ pub struct DestinationRow {
     pub endpoint_credential_id: Option<i64>,
     pub signing_credential_id: Option<i64>,
     pub created_at: i64,
+    /// True for a FHIR server the operator runs, which the gateway does not start.
+    pub external: bool,
+    /// IP address of an external destination's private host; `None` means 127.0.0.1.
+    pub external_address: Option<String>,
 }
 
 /// A row of `intermediaries`.
@@ -244,6 +248,23 @@ pub async fn update_destination(
     .bind(id)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Sets whether a destination is external and the address its private host
+/// maps to (`None` for 127.0.0.1).
+pub async fn set_destination_external(
+    conn: &mut SqliteConnection,
+    id: i64,
+    external: bool,
+    external_address: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE destinations SET external = ?, external_address = ? WHERE id = ?")
+        .bind(external)
+        .bind(external_address)
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -114,6 +114,8 @@ impl Workspace {
                 private_url: d.private_url.into(),
                 endpoint_credential: Some(format!("{}-private", d.name)),
                 signing_credential: Some(format!("{}-signing", d.name)),
+                external: false,
+                external_address: None,
             })
             .await?;
             let via: Vec<String> = d.via.iter().map(|v| v.to_string()).collect();

@@ -24,9 +24,21 @@ pub struct GatewayPlan {
     /// Intermediaries first, then destinations.
     pub listeners: Vec<PlannedListener>,
     pub public_endpoints: Vec<PublicEndpoint>,
+    /// Destinations the operator runs, which the gateway forwards to but
+    /// does not start.
+    pub external_destinations: Vec<ExternalDestination>,
     /// Every authority certificate of the workspace as PEM: the roots the
     /// hops verify each other with, and what a client needs for `--cacert`.
     pub authorities_pem: String,
+}
+
+/// A destination the operator runs: a FHIR server at the private URL.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExternalDestination {
+    pub destination: String,
+    pub private_url: String,
+    /// The socket address the last hop connects to: the private host's address and port.
+    pub address: SocketAddr,
 }
 
 /// A listener as the operator sees it.
@@ -113,7 +125,27 @@ impl Workspace {
 
         let mut stubs = Vec::new();
         let mut public_endpoints = Vec::new();
+        let mut external_destinations = Vec::new();
         for (planned, view) in destinations.into_iter().zip(&topology.destinations) {
+            let public = url::Url::parse(&view.public_url)
+                .map_err(|e| Error::Invalid(format!("invalid public URL {} of \"{}\": {e}", view.public_url, view.name)))?;
+            public_endpoints.push(PublicEndpoint {
+                destination: planned.name.clone(),
+                public_url: planned.public_base_url.clone(),
+                host: public.host_str().unwrap_or_default().to_string(),
+                port: public.port_or_known_default().unwrap_or(443),
+                route: planned.route.clone(),
+            });
+            // The operator runs an external destination with a certificate of
+            // its own, which the last hop verifies against the authorities.
+            if let Some(ip) = planned.external {
+                external_destinations.push(ExternalDestination {
+                    destination: planned.name,
+                    private_url: view.private_url.clone(),
+                    address: SocketAddr::new(ip, planned.port),
+                });
+                continue;
+            }
             let credential = view.endpoint_credential.as_deref().ok_or_else(|| {
                 Error::Invalid(format!(
                     "destination \"{}\" has no private-endpoint certificate to serve {}; set one with `hopscope destination update {} --endpoint-cert CREDENTIAL`",
@@ -128,15 +160,6 @@ impl Workspace {
                 address: bind,
                 certificates: vec![loaded.served],
             });
-            let public = url::Url::parse(&view.public_url)
-                .map_err(|e| Error::Invalid(format!("invalid public URL {} of \"{}\": {e}", view.public_url, view.name)))?;
-            public_endpoints.push(PublicEndpoint {
-                destination: planned.name.clone(),
-                public_url: planned.public_base_url.clone(),
-                host: public.host_str().unwrap_or_default().to_string(),
-                port: public.port_or_known_default().unwrap_or(443),
-                route: planned.route.clone(),
-            });
             stubs.push(StubDestinationConfig {
                 name: planned.name,
                 bind,
@@ -150,9 +173,6 @@ impl Workspace {
         }
 
         let authorities = self.authority_certificates(&mut conn).await?;
-        // NOTE: every destination is served by the stub destination on
-        // loopback; the topology cannot yet name an external destination at a
-        // real address.
         let config = GatewayConfig {
             listeners,
             upstream: UpstreamConfig {
@@ -167,6 +187,7 @@ impl Workspace {
             destinations: stubs,
             listeners: planned_listeners,
             public_endpoints,
+            external_destinations,
             authorities_pem: hopscope_pki::export::certificates_to_pem(&authorities),
         })
     }

@@ -1,10 +1,10 @@
 //! The mapping of a topology onto gateway listeners: the port of each hop, the
-//! routes each intermediary forwards by, and the loopback address of every
-//! host name. Pure functions over [`Topology`], so they are tested without
+//! routes each intermediary forwards by, and the address of every host name:
+//! loopback, or the operator's address for an external destination. Pure functions over [`Topology`], so they are tested without
 //! certificates.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use hopscope_gateway::RouteConfig;
 use url::Url;
@@ -18,8 +18,8 @@ pub struct RoutePlan {
     pub intermediaries: Vec<PlannedIntermediary>,
     /// One per destination, in topology order.
     pub destinations: Vec<PlannedDestination>,
-    /// Every host name of the topology mapped to 127.0.0.1 and the port its
-    /// URLs name.
+    /// Every host name of the topology mapped to 127.0.0.1 (or an external
+    /// destination's address) and the port its URLs name.
     pub addresses: HashMap<String, SocketAddr>,
 }
 
@@ -43,6 +43,9 @@ pub struct PlannedDestination {
     /// The intermediaries from the inbound gateway on; empty when the
     /// destination has no route and no request can reach it.
     pub route: Vec<String>,
+    /// For an external destination, the address of the server the operator
+    /// runs; the gateway starts nothing for it.
+    pub external: Option<IpAddr>,
 }
 
 /// Maps the topology onto listeners on 127.0.0.1 and routes.
@@ -66,6 +69,7 @@ pub fn plan_routes(topology: &Topology) -> Result<RoutePlan> {
     for destination in &topology.destinations {
         let private = parse_url(&destination.private_url, "private URL", &destination.name)?;
         destinations.push(PlannedDestination {
+            external: external_ip(destination)?,
             name: destination.name.clone(),
             port: port_of(&private),
             private_host: host_of(&private, &destination.name)?,
@@ -144,10 +148,13 @@ fn intermediary_port(intermediary: &IntermediaryView) -> Result<u16> {
 
 fn check_unique_ports(intermediaries: &[PlannedIntermediary], destinations: &[PlannedDestination]) -> Result<()> {
     let mut owners: BTreeMap<u16, &str> = BTreeMap::new();
+    // An external destination takes a port on 127.0.0.1 only when it runs
+    // there; elsewhere it cannot clash with a listener.
+    let on_listener_address = |d: &&PlannedDestination| d.external.is_none_or(|ip| ip == IpAddr::V4(Ipv4Addr::LOCALHOST));
     let hops = intermediaries
         .iter()
         .map(|i| (i.port, i.name.as_str()))
-        .chain(destinations.iter().map(|d| (d.port, d.name.as_str())));
+        .chain(destinations.iter().filter(on_listener_address).map(|d| (d.port, d.name.as_str())));
     for (port, name) in hops {
         if let Some(other) = owners.insert(port, name) {
             return Err(Error::Invalid(format!(
@@ -158,36 +165,52 @@ fn check_unique_ports(intermediaries: &[PlannedIntermediary], destinations: &[Pl
     Ok(())
 }
 
-/// Maps every host name of the topology to 127.0.0.1 at its URL's port.
+/// Maps every host name of the topology to 127.0.0.1 at its URL's port, and
+/// the private host of an external destination to its address.
 fn loopback_addresses(topology: &Topology) -> Result<HashMap<String, SocketAddr>> {
-    let mut urls: Vec<(&str, &str)> = Vec::new();
+    let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let mut urls: Vec<(&str, &str, IpAddr)> = Vec::new();
     for destination in &topology.destinations {
-        urls.push((&destination.public_url, &destination.name));
-        urls.push((&destination.private_url, &destination.name));
+        urls.push((&destination.public_url, &destination.name, loopback));
+        let private_ip = external_ip(destination)?.unwrap_or(loopback);
+        urls.push((&destination.private_url, &destination.name, private_ip));
     }
     for intermediary in &topology.intermediaries {
         for url in &intermediary.listen_urls {
-            urls.push((url, &intermediary.name));
+            urls.push((url, &intermediary.name, loopback));
         }
     }
 
     let mut addresses: HashMap<String, SocketAddr> = HashMap::new();
-    for (text, owner) in urls {
+    for (text, owner, ip) in urls {
         let url = parse_url(text, "URL", owner)?;
         let host = host_of(&url, owner)?;
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port_of(&url)));
+        let address = SocketAddr::new(ip, port_of(&url));
         match addresses.insert(host.clone(), address) {
             Some(previous) if previous != address => {
                 return Err(Error::Invalid(format!(
-                    "host {host} appears with ports {} and {} in the topology; the gateway maps each host to one loopback port, so use one port per host",
-                    previous.port(),
-                    address.port()
+                    "host {host} maps to both {previous} and {address} in the topology; the gateway maps each host to one address and port, so use one port per host and give an external destination a host of its own"
                 )));
             }
             _ => {}
         }
     }
     Ok(addresses)
+}
+
+/// Returns the address of an external destination, or `None` for one the
+/// gateway starts itself.
+fn external_ip(destination: &DestinationView) -> Result<Option<IpAddr>> {
+    if !destination.external {
+        return Ok(None);
+    }
+    let text = destination.external_address.as_deref().unwrap_or("127.0.0.1");
+    text.parse().map(Some).map_err(|e| {
+        Error::Invalid(format!(
+            "external destination \"{}\" has the invalid address {text} ({e}); set one with `hopscope destination update {} --external true --address IP`",
+            destination.name, destination.name
+        ))
+    })
 }
 
 fn find_intermediary<'a>(topology: &'a Topology, name: &str) -> Result<&'a IntermediaryView> {
@@ -252,6 +275,8 @@ mod tests {
                     endpoint_credential: Some("b-corp-private".into()),
                     signing_credential: Some("b-corp-signing".into()),
                     route: vec!["int-one".into()],
+                    external: false,
+                    external_address: None,
                 },
                 DestinationView {
                     name: "d-corp".into(),
@@ -260,6 +285,8 @@ mod tests {
                     endpoint_credential: Some("d-corp-private".into()),
                     signing_credential: Some("d-corp-signing".into()),
                     route: vec!["int-one".into(), "int-two".into()],
+                    external: false,
+                    external_address: None,
                 },
             ],
             intermediaries: vec![
@@ -359,6 +386,34 @@ mod tests {
         let plan = plan_routes(&topology).unwrap();
 
         assert_eq!(routes(&plan, "int-one")[0].1, "/");
+    }
+
+    #[test]
+    fn external_destination_maps_to_its_address() {
+        let mut topology = demo_topology();
+        topology.destinations[1].external = true;
+        topology.destinations[1].external_address = Some("127.0.0.2".into());
+        // A port an intermediary uses on 127.0.0.1 is free on 127.0.0.2.
+        topology.destinations[1].private_url = "https://d-corp.internal.test:9444/fhir".into();
+
+        let plan = plan_routes(&topology).unwrap();
+
+        let d_corp = plan.destinations.iter().find(|d| d.name == "d-corp").unwrap();
+        assert_eq!(d_corp.external, Some(IpAddr::from([127, 0, 0, 2])));
+        assert_eq!(plan.addresses.get("d-corp.internal.test"), Some(&SocketAddr::from(([127, 0, 0, 2], 9444))));
+        let b_corp = plan.destinations.iter().find(|d| d.name == "b-corp").unwrap();
+        assert_eq!(b_corp.external, None);
+    }
+
+    #[test]
+    fn external_destination_on_loopback_keeps_port_check() {
+        let mut topology = demo_topology();
+        topology.destinations[1].external = true;
+        topology.destinations[1].private_url = "https://d-corp.internal.test:9444/fhir".into();
+
+        let error = plan_routes(&topology).unwrap_err().to_string();
+
+        assert!(error.contains("port 9444"), "{error}");
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub use error::{Error, Result};
 pub use model::*;
 pub use requests::*;
 pub use transfer::inspect_file;
-pub use gateway_config::{GatewayPlan, PlannedListener, PublicEndpoint, ServedCertificate};
+pub use gateway_config::{ExternalDestination, GatewayPlan, PlannedListener, PublicEndpoint, ServedCertificate};
 pub use har::har_log;
 pub use records::{RecordWriter, RecordWriterCounts, RecordWriterOptions, RecordWriterStats};
 pub use gateway_runtime::{

@@ -181,6 +181,14 @@ pub struct DestinationView {
     pub signing_credential: Option<String>,
     /// Intermediary names from the inbound gateway to the last delegated one.
     pub route: Vec<String>,
+    /// True for a FHIR server the operator runs at the private URL, which
+    /// the gateway forwards to without starting a stub.
+    #[serde(default)]
+    pub external: bool,
+    /// For an external destination, the IP address its private host maps
+    /// to (127.0.0.1 unless the operator chose another); `None` otherwise.
+    #[serde(default)]
+    pub external_address: Option<String>,
 }
 
 /// An intermediary as `topology show` presents it.

@@ -80,6 +80,14 @@ pub struct NewDestination {
     pub endpoint_credential: Option<String>,
     /// Destination-signing credential.
     pub signing_credential: Option<String>,
+    /// A FHIR server the operator runs at the private URL; the gateway
+    /// forwards to it and starts no stub for it.
+    #[serde(default)]
+    pub external: bool,
+    /// For an external destination: the IP address its private host maps to.
+    /// `None` means 127.0.0.1.
+    #[serde(default)]
+    pub external_address: Option<String>,
 }
 
 /// `intermediary add`.
@@ -99,6 +107,12 @@ pub struct DestinationUpdate {
     pub private_url: Option<String>,
     pub endpoint_credential: Option<String>,
     pub signing_credential: Option<String>,
+    /// Whether the destination is external; `false` also clears its address.
+    #[serde(default)]
+    pub external: Option<bool>,
+    /// The IP address an external destination's private host maps to.
+    #[serde(default)]
+    pub external_address: Option<String>,
 }
 
 /// `intermediary update`: each list given replaces the stored one.

@@ -21,6 +21,7 @@ impl Workspace {
         check_name(&request.name)?;
         let public_url = FhirBaseUrl::parse(&request.public_url)?;
         let private_url = FhirBaseUrl::parse(&request.private_url)?;
+        let external_address = external_address(&request.name, request.external, request.external_address.as_deref())?;
         let mut tx = self.store.begin().await?;
         if topo::destination_by_name(&mut tx, &request.name).await?.is_some() {
             return Err(Error::Invalid(format!(
@@ -44,7 +45,7 @@ impl Workspace {
             ),
             None => None,
         };
-        topo::insert_destination(
+        let id = topo::insert_destination(
             &mut tx,
             &request.name,
             public_url.as_str(),
@@ -54,7 +55,13 @@ impl Workspace {
             now_unix(),
         )
         .await?;
-        let detail = format!("public={} private={}", public_url.as_str(), private_url.as_str());
+        if request.external {
+            topo::set_destination_external(&mut tx, id, true, external_address.as_deref()).await?;
+        }
+        let mut detail = format!("public={} private={}", public_url.as_str(), private_url.as_str());
+        if request.external {
+            detail.push_str(&format!(" external={}", external_address.as_deref().unwrap_or(DEFAULT_EXTERNAL_ADDRESS)));
+        }
         rows::insert_audit(&mut tx, now_unix(), "add-destination", &request.name, None, None, &detail).await?;
         tx.commit().await.map_err(hopscope_store::Error::from)?;
         self.destination(&request.name).await
@@ -133,7 +140,17 @@ impl Workspace {
             None => row.signing_credential_id,
         };
         topo::update_destination(&mut tx, row.id, &public_url, &private_url, endpoint, signing).await?;
-        let detail = format!("public={public_url} private={private_url}");
+        let external = update.external.unwrap_or(row.external);
+        let address = match &update.external_address {
+            Some(_) => external_address(name, external, update.external_address.as_deref())?,
+            None if external => row.external_address.clone(),
+            None => None,
+        };
+        topo::set_destination_external(&mut tx, row.id, external, address.as_deref()).await?;
+        let mut detail = format!("public={public_url} private={private_url}");
+        if external {
+            detail.push_str(&format!(" external={}", address.as_deref().unwrap_or(DEFAULT_EXTERNAL_ADDRESS)));
+        }
         rows::insert_audit(&mut tx, now_unix(), "update-destination", name, None, None, &detail).await?;
         tx.commit().await.map_err(hopscope_store::Error::from)?;
         self.destination(name).await
@@ -219,6 +236,10 @@ impl Workspace {
                 route: topo::route(&mut conn, row.id).await?,
                 endpoint_credential: row.endpoint_credential_id.and_then(|id| names.get(&id).cloned()),
                 signing_credential: row.signing_credential_id.and_then(|id| names.get(&id).cloned()),
+                external_address: row
+                    .external
+                    .then(|| row.external_address.clone().unwrap_or_else(|| DEFAULT_EXTERNAL_ADDRESS.to_string())),
+                external: row.external,
                 name: row.name,
                 public_url: row.public_url,
                 private_url: row.private_url,
@@ -249,6 +270,29 @@ impl Workspace {
             .find(|d| d.name == name)
             .ok_or_else(|| destination_not_found(name))
     }
+}
+
+/// Address an external destination's private host maps to when the operator
+/// names none.
+pub const DEFAULT_EXTERNAL_ADDRESS: &str = "127.0.0.1";
+
+/// Checks the address of an external destination and returns it in its
+/// canonical form, or `None` for the default. An address needs `external`.
+fn external_address(name: &str, external: bool, address: Option<&str>) -> Result<Option<String>> {
+    let Some(text) = address else {
+        return Ok(None);
+    };
+    if !external {
+        return Err(Error::Invalid(format!(
+            "--address {text} applies only to an external destination, and \"{name}\" is not one; add --external (or --external true)"
+        )));
+    }
+    let ip: std::net::IpAddr = text.trim().parse().map_err(|e| {
+        Error::Invalid(format!(
+            "invalid --address {text} for destination \"{name}\": {e}; give an IP address such as 127.0.0.1"
+        ))
+    })?;
+    Ok(Some(ip.to_string()))
 }
 
 pub(crate) fn destination_not_found(name: &str) -> Error {

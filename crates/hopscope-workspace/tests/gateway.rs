@@ -97,3 +97,28 @@ async fn invalid_fault_is_rejected() {
     assert!(error.contains("99"), "{error}");
     assert!(workspace.faults().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn external_destination_gets_no_stub() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = demo_workspace(&dir).await;
+    let update = hopscope_workspace::DestinationUpdate {
+        external: Some(true),
+        external_address: Some("127.0.0.3".into()),
+        ..Default::default()
+    };
+    let view = workspace.update_destination("d-corp", &update).await.unwrap();
+    assert!(view.external);
+    assert_eq!(view.external_address.as_deref(), Some("127.0.0.3"));
+
+    let plan = workspace.gateway_plan().await.unwrap();
+
+    let stubs: Vec<&str> = plan.destinations.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(stubs, ["b-corp"]);
+    assert!(plan.listeners.iter().all(|l| l.hop != "d-corp"), "no listener for the external destination");
+    assert_eq!(plan.external_destinations.len(), 1);
+    assert_eq!(plan.external_destinations[0].destination, "d-corp");
+    assert_eq!(plan.external_destinations[0].address, "127.0.0.3:9443".parse().unwrap());
+    assert_eq!(plan.config.upstream.addresses.get("d-corp.internal.test"), Some(&"127.0.0.3:9443".parse().unwrap()));
+    assert!(plan.public_endpoints.iter().any(|e| e.destination == "d-corp"), "the public URL is still served");
+}

@@ -54,6 +54,8 @@ async fn public_url_not_covered() {
             private_url: "https://d-corp.internal.test:9443/fhir".into(),
             endpoint_credential: Some("d-corp-private".into()),
             signing_credential: Some("d-corp-signing".into()),
+            external: false,
+            external_address: None,
         })
         .await
         .unwrap();
@@ -79,6 +81,8 @@ async fn private_url_not_covered() {
             private_url: "https://e-corp.internal.test:9446/fhir".into(),
             endpoint_credential: Some("d-corp-private".into()),
             signing_credential: Some("d-corp-signing".into()),
+            external: false,
+            external_address: None,
         })
         .await
         .unwrap();
@@ -103,6 +107,8 @@ async fn duplicate_public_url() {
             private_url: "https://d-corp.internal.test:9443/fhir".into(),
             endpoint_credential: Some("d-corp-private".into()),
             signing_credential: Some("d-corp-signing".into()),
+            external: false,
+            external_address: None,
         })
         .await
         .unwrap();
@@ -128,6 +134,8 @@ async fn route_loops_and_ends_nowhere() {
             private_url: "https://d-corp.internal.test:9443/fhir".into(),
             endpoint_credential: Some("d-corp-private".into()),
             signing_credential: Some("d-corp-signing".into()),
+            external: false,
+            external_address: None,
         })
         .await
         .unwrap();
@@ -190,6 +198,8 @@ async fn wrong_role_and_unknown_names_rejected() {
             private_url: "https://f.internal.test/".into(),
             endpoint_credential: None,
             signing_credential: None,
+            external: false,
+            external_address: None,
         })
         .await
         .unwrap_err();

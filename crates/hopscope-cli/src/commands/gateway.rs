@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use clap::{ArgGroup, Args, Subcommand};
 use hopscope_workspace::gateway_runtime::curl_command;
-use hopscope_workspace::{Fault, GatewayEvent, GatewayOptions, GatewayRuntime, Workspace};
+use hopscope_workspace::{Fault, GatewayEvent, GatewayOptions, GatewayRuntime, Topology, Workspace};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::broadcast;
 
@@ -130,6 +130,7 @@ async fn run_gateway(path: &Path, args: GatewayRunArgs) -> Result<()> {
     let options = GatewayOptions {
         body_capture_bytes: args.body_limit,
     };
+    let topology = workspace.topology().await?;
     let runtime = workspace.start_gateway_with(&options).await?;
     let events = runtime.events();
     // Handlers are installed before the ready line, so a signal sent as soon
@@ -141,7 +142,7 @@ async fn run_gateway(path: &Path, args: GatewayRunArgs) -> Result<()> {
             return Err(error);
         }
     };
-    print_ready(&runtime);
+    print_ready(&runtime, &topology);
 
     wait_for_stop(signals, events).await;
 
@@ -204,7 +205,7 @@ async fn wait_for_signal(mut signals: StopSignals) {
     }
 }
 
-fn print_ready(runtime: &GatewayRuntime) {
+fn print_ready(runtime: &GatewayRuntime, topology: &Topology) {
     for listener in runtime.listeners() {
         println!("{} ({}) listening on {}", listener.hop, listener.kind, listener.address);
         for certificate in &listener.certificates {
@@ -213,6 +214,14 @@ fn print_ready(runtime: &GatewayRuntime) {
                 certificate.host, certificate.credential, certificate.subject, certificate.sha256_fingerprint
             );
         }
+    }
+    for destination in topology.destinations.iter().filter(|d| d.external) {
+        println!(
+            "{} (external destination) at {}, address {}; not started by Hopscope",
+            destination.name,
+            destination.private_url,
+            destination.external_address.as_deref().unwrap_or("127.0.0.1")
+        );
     }
     println!();
     for endpoint in runtime.public_endpoints() {

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use hopscope_workspace::{
-    DestinationUpdate, IntermediaryUpdate, NewDestination, NewIntermediary, Topology, TopologyFinding,
+    DestinationUpdate, DestinationView, IntermediaryUpdate, NewDestination, NewIntermediary, Topology, TopologyFinding,
 };
 
 use super::{open, open_unlocked};
@@ -19,6 +19,8 @@ pub async fn destination(path: &Path, command: DestinationCommand) -> Result<()>
                 private_url: args.private_url,
                 endpoint_credential: args.endpoint_cert,
                 signing_credential: args.signing_cert,
+                external: args.external,
+                external_address: args.address,
             };
             let view = open(path).await?.update_destination(&args.name, &update).await?;
             println!(
@@ -29,6 +31,7 @@ pub async fn destination(path: &Path, command: DestinationCommand) -> Result<()>
                 view.endpoint_credential.as_deref().unwrap_or("none"),
                 view.signing_credential.as_deref().unwrap_or("none")
             );
+            print_external(&view);
             return Ok(());
         }
     };
@@ -40,10 +43,29 @@ pub async fn destination(path: &Path, command: DestinationCommand) -> Result<()>
             private_url: args.private_url,
             endpoint_credential: args.endpoint_cert,
             signing_credential: args.signing_cert,
+            external: args.external,
+            external_address: args.address,
         })
         .await?;
     println!("added destination {}: {} -> {}", view.name, view.public_url, view.private_url);
+    print_external(&view);
     Ok(())
+}
+
+/// Says where an external destination is reached, and warns on stderr when
+/// that address is not a loopback address.
+fn print_external(view: &DestinationView) {
+    let Some(address) = view.external_address.as_deref().filter(|_| view.external) else {
+        return;
+    };
+    println!("{} is external: the gateway forwards to {} at {address} and starts nothing for it", view.name, view.private_url);
+    let loopback = address.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        eprintln!(
+            "hopscope: warning: {address} is not a loopback address, so the gateway will send {}'s requests off this machine; use --address 127.0.0.1 unless you mean it",
+            view.name
+        );
+    }
 }
 
 pub async fn intermediary(path: &Path, command: IntermediaryCommand) -> Result<()> {
@@ -156,6 +178,9 @@ fn print_topology(topology: &Topology) {
         println!("    route    {}", if d.route.is_empty() { "(none)".to_string() } else { d.route.join(" -> ") });
         println!("    endpoint {}", d.endpoint_credential.as_deref().unwrap_or("(none)"));
         println!("    signing  {}", d.signing_credential.as_deref().unwrap_or("(none)"));
+        if let Some(address) = d.external_address.as_deref().filter(|_| d.external) {
+            println!("    external at {address} (not started by Hopscope)");
+        }
     }
     println!("intermediaries:");
     for i in &topology.intermediaries {
