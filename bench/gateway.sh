@@ -82,7 +82,7 @@ for port in 8443 9443 9444 9445; do
     fi
 done
 
-"$HOPSCOPE" gateway run --demo > "$WORK/gateway.log" 2>&1 &
+"$HOPSCOPE" gateway run --demo --stub-destinations > "$WORK/gateway.log" 2>&1 &
 GATEWAY_PID=$!
 for _ in $(seq 1 $(( READY_TIMEOUT * 5 ))); do
     grep -q '^gateway ready' "$WORK/gateway.log" && break

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use hopscope_gateway::{ExchangeRecord, Fault, FaultControl, Participant, RecordSink, RunningGateway};
+use hopscope_gateway::{ExchangeRecord, Fault, FaultControl, Participant, RecordSink, RunningGateway, StubDestination};
 use hopscope_sim::Destination;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -42,12 +42,18 @@ pub struct GatewayOptions {
     /// Bytes of each request and response body that the records keep; 0
     /// turns body capture off. Default 1 MiB.
     pub body_capture_bytes: usize,
+    /// Serve destinations with the minimal stubs of the gateway crate
+    /// (no UDAP, no access tokens, no signatures, generated `Binary`
+    /// bodies) instead of the destination simulators. For load tests and
+    /// pass-through tests that need no authorization.
+    pub stub_destinations: bool,
 }
 
 impl Default for GatewayOptions {
     fn default() -> Self {
         Self {
             body_capture_bytes: hopscope_gateway::DEFAULT_BODY_CAPTURE_BYTES,
+            stub_destinations: false,
         }
     }
 }
@@ -160,9 +166,16 @@ impl Workspace {
         let topology = self.topology().await?;
         let mut destinations = Vec::new();
         for planned in &plan.destinations {
-            let started = match self.destination_simulator(&topology, planned, Some(sink.clone())).await {
-                Ok(config) => Destination::start(config).await.map_err(|e| Error::Invalid(e.to_string())),
-                Err(error) => Err(error),
+            let started = if options.stub_destinations {
+                StubDestination::start(planned.clone()).await.map(RunningDestination::Stub).map_err(Error::from)
+            } else {
+                match self.destination_simulator(&topology, planned, Some(sink.clone())).await {
+                    Ok(config) => Destination::start(config)
+                        .await
+                        .map(RunningDestination::Simulator)
+                        .map_err(|e| Error::Invalid(e.to_string())),
+                    Err(error) => Err(error),
+                }
             };
             match started {
                 Ok(destination) => destinations.push(destination),
@@ -189,8 +202,13 @@ impl Workspace {
             }
         };
 
-        let fhir_servers: BTreeMap<String, hopscope_fhir::FhirServer> =
-            destinations.iter().map(|d| (d.name().to_string(), d.fhir_server())).collect();
+        let fhir_servers: BTreeMap<String, hopscope_fhir::FhirServer> = destinations
+            .iter()
+            .filter_map(|d| match d {
+                RunningDestination::Simulator(d) => Some((d.name().to_string(), d.fhir_server())),
+                RunningDestination::Stub(_) => None,
+            })
+            .collect();
         let control = gateway.faults();
         let mut applied = BTreeMap::new();
         let initial_faults = match self.sync_faults(&control, &mut applied).await {
@@ -402,9 +420,19 @@ fn write_authorities(plan: &GatewayPlan) -> Result<PathBuf> {
     Ok(file)
 }
 
-async fn stop_destinations(destinations: Vec<Destination>) {
+/// A destination the runtime started: a simulator, or a stub when the
+/// options ask for stubs.
+enum RunningDestination {
+    Simulator(Destination),
+    Stub(StubDestination),
+}
+
+async fn stop_destinations(destinations: Vec<RunningDestination>) {
     for destination in destinations {
-        destination.shutdown().await;
+        match destination {
+            RunningDestination::Simulator(destination) => destination.shutdown().await,
+            RunningDestination::Stub(destination) => destination.shutdown().await,
+        }
     }
 }
 
@@ -517,13 +545,20 @@ async fn count_records(
 /// Components of a running gateway, shut down together when it stops.
 struct Parts {
     gateway: RunningGateway,
-    destinations: Vec<Destination>,
+    destinations: Vec<RunningDestination>,
     sink_handle: RecordSink,
     counting: JoinHandle<()>,
     writer: RecordWriter,
 }
 
 impl Parts {
+    fn simulators(&self) -> impl Iterator<Item = &Destination> {
+        self.destinations.iter().filter_map(|d| match d {
+            RunningDestination::Simulator(d) => Some(d),
+            RunningDestination::Stub(_) => None,
+        })
+    }
+
     async fn shut_down(self) -> GatewayStopped {
         self.gateway.shutdown().await;
         stop_destinations(self.destinations).await;
@@ -569,7 +604,7 @@ impl Background {
         let mut simulators_failing = false;
         loop {
             tokio::select! {
-                _ = simulator_poll.tick() => match self.workspace.sync_simulators(&parts.destinations).await {
+                _ = simulator_poll.tick() => match self.workspace.sync_simulators(parts.simulators()).await {
                     Ok(()) => simulators_failing = false,
                     Err(error) if !simulators_failing => {
                         simulators_failing = true;

@@ -77,7 +77,7 @@ impl Workspace {
     /// Brings running destination simulators up to date: a new trust-list
     /// version applies to the next registration or token request, and a
     /// rotated destination-signing certificate signs the next response.
-    pub(crate) async fn sync_simulators(&self, destinations: &[Destination]) -> Result<()> {
+    pub(crate) async fn sync_simulators(&self, destinations: impl Iterator<Item = &Destination>) -> Result<()> {
         let topology = self.topology().await?;
         for destination in destinations {
             let Some(view) = topology.destinations.iter().find(|d| d.name == destination.name()) else {

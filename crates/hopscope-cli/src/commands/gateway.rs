@@ -28,6 +28,9 @@ pub struct GatewayRunArgs {
     /// Bytes of each request and response body the exchange records keep (0 turns capture off)
     #[arg(long, value_name = "BYTES", default_value_t = hopscope_workspace::GatewayOptions::default().body_capture_bytes)]
     pub body_limit: usize,
+    /// Serve destinations with minimal stubs (no UDAP, no tokens, no signatures, plus generated Binary bodies) instead of the destination simulators, for load tests
+    #[arg(long)]
+    pub stub_destinations: bool,
 }
 
 #[derive(Debug, Args)]
@@ -129,6 +132,7 @@ async fn run_gateway(path: &Path, args: GatewayRunArgs) -> Result<()> {
     }
     let options = GatewayOptions {
         body_capture_bytes: args.body_limit,
+        stub_destinations: args.stub_destinations,
     };
     let topology = workspace.topology().await?;
     let runtime = workspace.start_gateway_with(&options).await?;
