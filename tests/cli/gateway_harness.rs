@@ -31,7 +31,7 @@ pub(crate) struct PortLock {
 }
 
 impl PortLock {
-    fn acquire() -> PortLock {
+    pub(crate) fn acquire() -> PortLock {
         let path = std::env::temp_dir().join("hopscope-demo-ports.lock");
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -64,14 +64,24 @@ impl Gateway {
         Gateway::start_with(env, &[])
     }
 
-    /// Starts `gateway run --demo` with `extra` arguments.
+    /// Starts `gateway run --demo --stub-destinations` with `extra`
+    /// arguments: stubs, because the pass-through tests read Patients and
+    /// Binary bodies without the access token a destination simulator
+    /// requires.
     pub(crate) fn start_with(env: &Env, extra: &[&str]) -> Gateway {
-        let lock = PortLock::acquire();
-        // Stubs, because these tests read Patients and Binary bodies without
-        // the access token a destination simulator requires.
         let mut args = vec!["gateway", "run", "--demo", "--stub-destinations"];
         args.extend_from_slice(extra);
-        let mut command = env.command(&args);
+        Gateway::spawn(env, &args)
+    }
+
+    /// Starts `gateway run --demo` with the destination simulators.
+    pub(crate) fn start_simulators(env: &Env) -> Gateway {
+        Gateway::spawn(env, &["gateway", "run", "--demo"])
+    }
+
+    fn spawn(env: &Env, args: &[&str]) -> Gateway {
+        let lock = PortLock::acquire();
+        let mut command = env.command(args);
         command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         let mut child = command.spawn().expect("cannot start hopscope gateway run");
         let stdout = child.stdout.take().expect("stdout is piped");

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod contract;
+mod exchange;
 mod gateway;
 mod gateway_external;
 mod gateway_harness;
