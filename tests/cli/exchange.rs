@@ -275,3 +275,19 @@ fn external_udap_client_reads_with_fhirpy() {
     assert!(failed.contains(&"chain"), "{result:#}");
     drop(gateway);
 }
+
+#[test]
+fn leaking_destination_fails_private_url_check() {
+    let env = Env::with_demo();
+    env.ok(&["gateway", "misbehave", "d-corp", "--leak-private-url", "true"]);
+
+    let run = exchange_run(&env, &["--destination", "d-corp", "--scenario", "read"]);
+    assert_eq!(run.code(), Some(3), "{run}");
+    assert!(run.stdout.contains("no-private-url"), "{run}");
+
+    env.ok(&["gateway", "misbehave", "d-corp", "--leak-private-url", "false"]);
+    let run = exchange_run(&env, &["--destination", "d-corp", "--scenario", "read"]);
+    assert_eq!(run.code(), Some(0), "{run}");
+    let unknown = env.run(&["gateway", "misbehave", "nowhere", "--leak-private-url", "true"]);
+    assert_eq!(unknown.code(), Some(1), "{unknown}");
+}

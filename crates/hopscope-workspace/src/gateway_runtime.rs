@@ -170,10 +170,15 @@ impl Workspace {
                 StubDestination::start(planned.clone()).await.map(RunningDestination::Stub).map_err(Error::from)
             } else {
                 match self.destination_simulator(&topology, planned, Some(sink.clone())).await {
-                    Ok(config) => Destination::start(config)
-                        .await
-                        .map(RunningDestination::Simulator)
-                        .map_err(|e| Error::Invalid(e.to_string())),
+                    Ok(config) => match Destination::start(config).await {
+                        // The stored misbehaviour applies from the first
+                        // request, not only from the first poll.
+                        Ok(destination) => self.leak_private_url(destination.name()).await.map(|leak| {
+                            destination.set_leak_private_url(leak);
+                            RunningDestination::Simulator(destination)
+                        }),
+                        Err(error) => Err(Error::Invalid(error.to_string())),
+                    },
                     Err(error) => Err(error),
                 }
             };
@@ -326,8 +331,9 @@ impl GatewayRuntime {
     /// Clears the stored fault of `hop` and stops applying it at once.
     /// Switches a destination simulator's "leak private URL" misbehaviour:
     /// while it is on, the URLs the destination writes name its private
-    /// URL, which the verdict's no-private-url check must catch.
-    pub fn set_leak_private_url(&self, destination: &str, on: bool) -> Result<()> {
+    /// URL, which the verdict's no-private-url check must catch. The
+    /// setting is stored in the workspace, like a fault, and applied now.
+    pub async fn set_leak_private_url(&self, destination: &str, on: bool) -> Result<()> {
         let server = self.fhir_servers.get(destination).ok_or_else(|| {
             let known: Vec<&str> = self.fhir_servers.keys().map(String::as_str).collect();
             Error::Invalid(format!(
@@ -335,8 +341,8 @@ impl GatewayRuntime {
                 known.join(", ")
             ))
         })?;
+        self.workspace.set_leak_private_url(destination, on).await?;
         server.set_leak_private_url(on);
-        tracing::warn!(destination, on, "leak-private-URL misbehaviour switched");
         Ok(())
     }
 

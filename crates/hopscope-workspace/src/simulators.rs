@@ -83,6 +83,11 @@ impl Workspace {
             let Some(view) = topology.destinations.iter().find(|d| d.name == destination.name()) else {
                 continue;
             };
+            let leak = self.leak_private_url(&view.name).await?;
+            if leak != destination.leak_private_url() {
+                destination.set_leak_private_url(leak);
+                tracing::warn!(destination = %view.name, on = leak, "destination simulator leak-private-URL misbehaviour switched");
+            }
             let version = self.trust_list(&view.name).await?.version;
             if version != destination.trust_version() {
                 destination.set_trust(self.destination_trust(&view.name).await?);
@@ -125,4 +130,36 @@ pub(crate) fn private_urls(topology: &Topology, destination: &DestinationView) -
         }
     }
     urls
+}
+
+/// Prefix of the meta keys that store a destination's "leak private URL"
+/// misbehaviour; the destination name follows.
+const LEAK_META_PREFIX: &str = "misbehaviour/leak-private-url/";
+
+impl Workspace {
+    /// Switches a destination's "leak private URL" misbehaviour, stored in
+    /// the workspace so that another process can switch it while a gateway
+    /// runs; the gateway applies it within a second. Writes an audit entry.
+    pub async fn set_leak_private_url(&self, destination: &str, on: bool) -> Result<()> {
+        let topology = self.topology().await?;
+        if !topology.destinations.iter().any(|d| d.name == destination) {
+            return Err(crate::topology::destination_not_found(destination));
+        }
+        let mut tx = self.store.begin().await?;
+        let key = format!("{LEAK_META_PREFIX}{destination}");
+        hopscope_store::rows::set_meta(&mut tx, &key, if on { b"on" } else { b"off" }).await?;
+        let detail = if on { "leak-private-url on" } else { "leak-private-url off" };
+        hopscope_store::rows::insert_audit(&mut tx, crate::now_unix(), "set-misbehaviour", destination, None, None, detail)
+            .await?;
+        tx.commit().await.map_err(hopscope_store::Error::from)?;
+        tracing::warn!(destination, on, "leak-private-URL misbehaviour stored");
+        Ok(())
+    }
+
+    /// Returns whether a destination's "leak private URL" misbehaviour is on.
+    pub async fn leak_private_url(&self, destination: &str) -> Result<bool> {
+        let mut conn = self.conn().await?;
+        let key = format!("{LEAK_META_PREFIX}{destination}");
+        Ok(hopscope_store::rows::get_meta(&mut conn, &key).await?.as_deref() == Some(b"on".as_slice()))
+    }
 }

@@ -148,7 +148,7 @@ async fn leaking_destination_fails_private_url_check() {
     use VerdictCheckName::*;
     let _lock = lock_demo_ports();
     let run = run_with("read", async |_, runtime| {
-        runtime.set_leak_private_url("d-corp", true).unwrap();
+        runtime.set_leak_private_url("d-corp", true).await.unwrap();
     })
     .await;
     assert_eq!(failed_checks(&run, "read"), BTreeSet::from([NoPrivateUrl]));

@@ -18,6 +18,17 @@ pub enum GatewayCommand {
     Run(GatewayRunArgs),
     /// Set or clear the fault of a hop; a running gateway applies it within 200 ms
     Fault(GatewayFaultArgs),
+    /// Switch a destination simulator's misbehaviour for testing verdicts; a running gateway applies it within a second
+    Misbehave(GatewayMisbehaveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GatewayMisbehaveArgs {
+    /// Destination whose simulator misbehaves
+    pub destination: String,
+    /// Write the private URL instead of the public one in every URL of a response (fullUrl, links, Location, Content-Location)
+    #[arg(long, value_name = "BOOL", required = true)]
+    pub leak_private_url: Option<bool>,
 }
 
 #[derive(Debug, Args)]
@@ -106,7 +117,19 @@ pub async fn run(path: &Path, command: GatewayCommand) -> Result<()> {
             .context("the gateway thread failed")?
         }
         GatewayCommand::Fault(args) => fault(path, args).await,
+        GatewayCommand::Misbehave(args) => misbehave(path, args).await,
     }
+}
+
+async fn misbehave(path: &Path, args: GatewayMisbehaveArgs) -> Result<()> {
+    let workspace = open(path).await?;
+    if let Some(on) = args.leak_private_url {
+        workspace.set_leak_private_url(&args.destination, on).await?;
+        let state = if on { "on" } else { "off" };
+        println!("{} leak-private-url: {state}", args.destination);
+    }
+    workspace.close().await;
+    Ok(())
 }
 
 async fn fault(path: &Path, args: GatewayFaultArgs) -> Result<()> {
