@@ -320,7 +320,7 @@ pub(crate) fn authorize(
     state: &State,
     headers: &HeaderMap,
     facts: &mut Map<String, Value>,
-) -> Result<String, Reply> {
+) -> Result<String, Box<Reply>> {
     let unauthorized = |error: &str, reason: String| {
         let mut reply = Reply::outcome(StatusCode::UNAUTHORIZED, "login", &reason);
         let challenge = format!(
@@ -335,20 +335,20 @@ pub(crate) fn authorize(
     };
     let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         facts.insert("authorization".into(), json!({ "outcome": "missing" }));
-        return Err(unauthorized(
+        return Err(Box::new(unauthorized(
             "invalid_request",
             format!(
                 "the request has no Authorization header; get an access token from {}/token and send it as a Bearer token",
                 state.public_base
             ),
-        ));
+        )));
     };
     let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {
         facts.insert("authorization".into(), json!({ "outcome": "not-bearer" }));
-        return Err(unauthorized(
+        return Err(Box::new(unauthorized(
             "invalid_request",
             "the Authorization header is not a Bearer token".into(),
-        ));
+        )));
     };
     let signing = state
         .signing
@@ -362,33 +362,33 @@ pub(crate) fn authorize(
                 "authorization".into(),
                 json!({ "outcome": "invalid", "reason": reason }),
             );
-            return Err(unauthorized(
+            return Err(Box::new(unauthorized(
                 "invalid_token",
                 format!("the access token was not issued by destination {}: {reason}; request a new one", state.name),
-            ));
+            )));
         }
     };
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let expires = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
     if expires <= now {
         facts.insert("authorization".into(), json!({ "outcome": "expired" }));
-        return Err(unauthorized(
+        return Err(Box::new(unauthorized(
             "invalid_token",
             format!(
                 "the access token expired {} s ago; request a new one",
                 now - expires
             ),
-        ));
+        )));
     }
     if claims.get("aud").and_then(Value::as_str) != Some(state.public_base.as_str()) {
         facts.insert(
             "authorization".into(),
             json!({ "outcome": "wrong-audience" }),
         );
-        return Err(unauthorized(
+        return Err(Box::new(unauthorized(
             "invalid_token",
             format!("the access token's aud is not {:?}", state.public_base),
-        ));
+        )));
     }
     let client_id = claims
         .get("sub")
@@ -406,10 +406,10 @@ pub(crate) fn authorize(
             "authorization".into(),
             json!({ "outcome": "unregistered", "client_id": client_id }),
         );
-        return Err(unauthorized(
+        return Err(Box::new(unauthorized(
             "invalid_token",
             format!("client {client_id:?} is no longer registered; register again"),
-        ));
+        )));
     };
     // The trust list may have changed since the token was issued, so the
     // destination decides again on the registered chain.
@@ -421,7 +421,7 @@ pub(crate) fn authorize(
             json!({ "outcome": "untrusted", "client_id": client_id, "reasons": reasons }),
         );
         record_decision(facts, &decision);
-        return Err(Reply::outcome(
+        return Err(Box::new(Reply::outcome(
             StatusCode::FORBIDDEN,
             "forbidden",
             &format!(
@@ -429,7 +429,7 @@ pub(crate) fn authorize(
                 state.name,
                 reasons.join("; ")
             ),
-        ));
+        )));
     }
     facts.insert(
         "authorization".into(),

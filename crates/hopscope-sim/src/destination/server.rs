@@ -267,7 +267,7 @@ fn route(
     let public = relative == "/metadata" && method == Method::GET;
     if !public {
         if let Err(reply) = udap::authorize(state, &parts.headers, facts) {
-            return reply;
+            return *reply;
         }
     }
     let response = state.fhir.handle(FhirRequest {
