@@ -673,3 +673,105 @@ fn expected_status(path: &Path<'_>) -> VerdictCheck {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hopscope_gateway::{ResponseRecord, TlsInfo};
+
+    use super::*;
+
+    fn record(hop: &str, participant: Participant, total_ms: f64, sha256: &str, signed: bool) -> ExchangeRecord {
+        ExchangeRecord {
+            exchange_id: "x1".into(),
+            hop: hop.into(),
+            participant,
+            inbound_tls: TlsInfo {
+                sni: Some(format!("{hop}.test")),
+                certificate_sha256: Some(format!("cert-{hop}")),
+                ..Default::default()
+            },
+            response: Some(ResponseRecord {
+                status: 200,
+                body: hopscope_gateway::BodyRecord {
+                    size: 10,
+                    sha256: Some(sha256.into()),
+                    complete: true,
+                    ..Default::default()
+                },
+                signature: signed.then(|| "sig1=:AAAA:".to_string()),
+                content_digest: signed.then(|| "sha-256=:AAAA:".to_string()),
+                signature_input: signed.then(|| "sig1=(\"@status\")".to_string()),
+                ..Default::default()
+            }),
+            timings: hopscope_gateway::Timings { total_ms, ..Default::default() },
+            ..Default::default()
+        }
+    }
+
+    fn outcome(verdict: &Verdict, name: VerdictCheckName) -> &VerdictCheck {
+        verdict.checks.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn unsigned_external_destination_skips_signature_checks() {
+        // Two hops in front of an external server: no destination record.
+        let records = vec![
+            record("int-one", Participant::Intermediary, 20.0, "aa", false),
+            record("int-two", Participant::Intermediary, 10.0, "aa", false),
+        ];
+
+        let verdict = judge(&records, &HashMap::new());
+
+        assert_eq!(verdict.path, ["int-one", "int-two"]);
+        assert_eq!(outcome(&verdict, VerdictCheckName::BodyUnchanged).outcome, StepOutcome::Pass);
+        assert_eq!(
+            outcome(&verdict, VerdictCheckName::SignatureHeadersUnchanged).outcome,
+            StepOutcome::NotApplicable
+        );
+        assert_eq!(outcome(&verdict, VerdictCheckName::SignatureValid).outcome, StepOutcome::NotApplicable);
+        assert_eq!(outcome(&verdict, VerdictCheckName::StatusUnchanged).outcome, StepOutcome::Pass);
+    }
+
+    #[test]
+    fn changed_body_fails_at_first_hop_that_differs() {
+        let records = vec![
+            record("d-corp", Participant::Destination, 2.0, "aa", true),
+            record("int-one", Participant::Intermediary, 20.0, "bb", true),
+            record("int-two", Participant::Intermediary, 10.0, "bb", true),
+        ];
+
+        let verdict = judge(&records, &HashMap::new());
+
+        let body = outcome(&verdict, VerdictCheckName::BodyUnchanged);
+        assert_eq!(body.outcome, StepOutcome::Fail);
+        assert_eq!(body.hop.as_deref(), Some("int-two"), "{body:?}");
+        assert_eq!(body.compared.len(), 3);
+        assert!(!verdict.passed);
+    }
+
+    #[test]
+    fn unknown_certificate_fails_certificates_check() {
+        let records = vec![record("int-one", Participant::Intermediary, 20.0, "aa", false)];
+
+        let verdict = judge(&records, &HashMap::new());
+
+        let certificates = outcome(&verdict, VerdictCheckName::Certificates);
+        assert_eq!(certificates.outcome, StepOutcome::Fail);
+        assert!(certificates.reason.contains("not in the workspace"), "{certificates:?}");
+    }
+
+    #[test]
+    fn gateway_answering_401_takes_trust_decision() {
+        let mut answered = record("int-one", Participant::Intermediary, 5.0, "aa", false);
+        if let Some(response) = answered.response.as_mut() {
+            response.status = 401;
+            response.from_gateway = true;
+        }
+
+        let verdict = judge(&[answered], &HashMap::new());
+
+        let trust = outcome(&verdict, VerdictCheckName::TrustDecidedByDestination);
+        assert_eq!(trust.outcome, StepOutcome::Fail);
+        assert_eq!(trust.hop.as_deref(), Some("int-one"));
+    }
+}
