@@ -197,3 +197,21 @@ async fn trust_list_change_applies_without_restart() {
     assert!(failures(&accepted).is_empty(), "{}", failures(&accepted).join("\n\n"));
     runtime.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_scenario_over_http2() {
+    let _lock = lock_demo_ports();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = demo_workspace(&dir).await;
+    let request = ExchangeRunRequest {
+        http2: true,
+        ..request("search", "d-corp")
+    };
+
+    let run = workspace.run_exchanges(&request, |_| {}).await.unwrap();
+
+    assert!(failures(&run).is_empty(), "{}", failures(&run).join("\n\n"));
+    let detail = workspace.exchange(&run.exchanges[0].report.exchange_id).await.unwrap();
+    let inbound = detail.records.iter().find(|r| r.hop == "int-one").unwrap();
+    assert_eq!(inbound.http_version, "HTTP/2");
+}
