@@ -291,3 +291,21 @@ fn leaking_destination_fails_private_url_check() {
     let unknown = env.run(&["gateway", "misbehave", "nowhere", "--leak-private-url", "true"]);
     assert_eq!(unknown.code(), Some(1), "{unknown}");
 }
+
+#[test]
+fn exchange_run_uses_running_gateway() {
+    let env = Env::with_demo();
+    let gateway = Gateway::start_simulators(&env);
+
+    // The gateway holds the demo ports, so the run must use it.
+    let run = env.run(&["exchange", "run", "--destination", "d-corp", "--scenario", "read", "--json"]);
+
+    assert_eq!(run.code(), Some(0), "{run}");
+    let report = stdout_json(&run);
+    assert_eq!(report["started_gateway"], false);
+    for exchange in report["exchanges"].as_array().unwrap() {
+        let path: Vec<&str> = exchange["verdict"]["path"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert_eq!(path, ["clinic-a", "int-one", "int-two", "d-corp"], "{exchange:#}");
+    }
+    drop(gateway);
+}
