@@ -5,6 +5,7 @@
 //! indexes. The workspace crate decides what goes in them.
 
 pub mod error;
+pub mod exchange_index;
 pub mod exchanges;
 pub mod rows;
 pub mod topology;
