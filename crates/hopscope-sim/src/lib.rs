@@ -16,6 +16,7 @@
 pub mod destination;
 pub mod error;
 pub mod originator;
+mod record;
 pub mod scenario;
 mod signing;
 mod udap;

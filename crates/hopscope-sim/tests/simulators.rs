@@ -142,6 +142,7 @@ async fn start_destination(trust_community: bool) -> Setup {
         trust,
         records: Some(sink.clone()),
         seed: 7,
+        body_capture_bytes: 1024 * 1024,
     })
     .await
     .unwrap();
@@ -168,6 +169,7 @@ fn originator(setup: &Setup, issuer: &Authority, private_urls: Vec<String>) -> O
         expected_signing_sha256: None,
         records: Some(setup.sink.clone()),
         http2: false,
+        body_capture_bytes: 1024 * 1024,
     })
     .unwrap()
 }

@@ -142,6 +142,7 @@ impl Workspace {
             expected_signing_sha256,
             records: Some(sink.clone()),
             http2: request.http2,
+            body_capture_bytes: hopscope_gateway::DEFAULT_BODY_CAPTURE_BYTES,
         })
         .map_err(|e| Error::Invalid(e.to_string()))?;
 

@@ -31,6 +31,11 @@ const CERTIFICATE_POLL_INTERVAL: Duration = Duration::from_secs(1);
 const RECORD_CHANNEL_CAPACITY: usize = 10_000;
 /// Events kept for a subscriber that reads slowly; older ones are skipped.
 const EVENT_CHANNEL_CAPACITY: usize = 256;
+/// How often the running gateway checks whether the record writer stored
+/// new records. With the writer's 100 ms flush interval, a record is
+/// announced about 150 ms after its exchange ended, plus the time its
+/// transaction takes.
+const RECORDS_POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// File in the data directory that receives the workspace's authority
 /// certificates, for `curl --cacert`.
 const AUTHORITIES_FILE: &str = "gateway-authorities.pem";
@@ -65,6 +70,10 @@ pub enum GatewayEvent {
     FaultChanged { hop: String, fault: Option<Fault> },
     /// A rotated certificate now serves new handshakes.
     CertificateSwapped(CertificateSwap),
+    /// The record writer stored hop records; `written` is its total so far.
+    /// Sent at most once per 50 ms, after the records' transaction
+    /// committed, so a reader of the workspace finds them.
+    RecordsWritten { written: u64 },
 }
 
 /// The state of a running gateway, for a status line per listener.
@@ -169,7 +178,10 @@ impl Workspace {
             let started = if options.stub_destinations {
                 StubDestination::start(planned.clone()).await.map(RunningDestination::Stub).map_err(Error::from)
             } else {
-                match self.destination_simulator(&topology, planned, Some(sink.clone())).await {
+                match self
+                    .destination_simulator(&topology, planned, Some(sink.clone()), options.body_capture_bytes)
+                    .await
+                {
                     Ok(config) => match Destination::start(config).await {
                         // The stored misbehaviour applies from the first
                         // request, not only from the first poll.
@@ -605,6 +617,8 @@ impl Background {
         let mut fault_poll = tokio::time::interval(FAULT_POLL_INTERVAL);
         let mut certificate_poll = tokio::time::interval(CERTIFICATE_POLL_INTERVAL);
         let mut simulator_poll = tokio::time::interval(CERTIFICATE_POLL_INTERVAL);
+        let mut records_poll = tokio::time::interval(RECORDS_POLL_INTERVAL);
+        let mut announced_written = 0;
         let mut faults_failing = false;
         let mut certificates_failing = false;
         let mut simulators_failing = false;
@@ -618,6 +632,13 @@ impl Background {
                     }
                     Err(_) => {}
                 },
+                _ = records_poll.tick() => {
+                    let written = counters.written();
+                    if written != announced_written {
+                        announced_written = written;
+                        let _ = self.events.send(GatewayEvent::RecordsWritten { written });
+                    }
+                }
                 changed = stop.changed() => {
                     // An error means the runtime was dropped without stop().
                     if changed.is_err() || *stop.borrow() {

@@ -43,6 +43,7 @@ impl Workspace {
         topology: &Topology,
         planned: &StubDestinationConfig,
         records: Option<RecordSink>,
+        body_capture_bytes: usize,
     ) -> Result<DestinationConfig> {
         let view = topology
             .destinations
@@ -69,6 +70,7 @@ impl Workspace {
             trust: self.destination_trust(&view.name).await?,
             records,
             seed: SAMPLE_SEED,
+            body_capture_bytes,
         })
     }
 }

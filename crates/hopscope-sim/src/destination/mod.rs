@@ -65,6 +65,9 @@ pub struct DestinationConfig {
     pub records: Option<RecordSink>,
     /// Seed of the sample resources, so that runs are repeatable.
     pub seed: u64,
+    /// Bytes of each request and response body its records keep; 0 keeps
+    /// none.
+    pub body_capture_bytes: usize,
 }
 
 /// The trust list a destination decides with, and what the decisions need
@@ -105,6 +108,7 @@ pub(crate) struct State {
     /// Registered clients by `client_id`.
     pub clients: RwLock<HashMap<String, Registration>>,
     pub records: Option<RecordSink>,
+    pub capture_bytes: usize,
 }
 
 /// A client the destination registered.
@@ -151,6 +155,7 @@ impl Destination {
             trust: RwLock::new(config.trust),
             clients: RwLock::default(),
             records: config.records,
+            capture_bytes: config.body_capture_bytes,
         });
 
         let (shutdown, receiver) = watch::channel(false);

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use hopscope_fhir::FhirRequest;
 use hopscope_gateway::tls::TlsAcceptor;
 use hopscope_gateway::{
-    record_headers, BodyRecord, ExchangeRecord, Participant, RequestRecord, ResponseRecord,
-    Timings, TlsInfo, EXCHANGE_HEADER,
+    record_headers, ExchangeRecord, Participant, RequestRecord, ResponseRecord, Timings, TlsInfo,
+    EXCHANGE_HEADER,
 };
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
@@ -21,12 +21,12 @@ use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::{State, MAX_REQUEST_BODY};
+use crate::record::body_record;
 use crate::udap;
 
 /// A response before it is signed and sent.
@@ -188,7 +188,7 @@ async fn handle(
                 .map(|p| p.to_string())
                 .unwrap_or_else(|| "/".into()),
             headers: record_headers(&parts.headers),
-            body: body_record(&request_body),
+            body: body_record(&request_body, state.capture_bytes),
             ..Default::default()
         };
         let header_text = |name: &str| {
@@ -202,7 +202,7 @@ async fn handle(
             status: reply.status.as_u16(),
             from_gateway: false,
             headers: record_headers(&reply.headers),
-            body: body_record(&reply.body),
+            body: body_record(&reply.body, state.capture_bytes),
             content_digest: header_text("content-digest"),
             signature_input: header_text("signature-input"),
             signature: header_text("signature"),
@@ -281,15 +281,6 @@ fn route(
         status: response.status,
         headers: response.headers,
         body: response.body,
-    }
-}
-
-fn body_record(body: &[u8]) -> BodyRecord {
-    BodyRecord {
-        size: body.len() as u64,
-        sha256: Some(hex::encode(Sha256::digest(body))),
-        complete: true,
-        ..Default::default()
     }
 }
 

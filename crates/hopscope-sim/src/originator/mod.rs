@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hopscope_gateway::{
-    record_headers, BodyRecord, ExchangeRecord, Participant, RecordSink, RequestRecord,
-    ResponseRecord, Timings, EXCHANGE_HEADER,
+    record_headers, ExchangeRecord, Participant, RecordSink, RequestRecord, ResponseRecord,
+    Timings, EXCHANGE_HEADER,
 };
 use http::header::{
     HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_LOCATION, CONTENT_TYPE, LOCATION,
@@ -29,6 +29,7 @@ use url::Url;
 
 use crate::destination::server::{new_exchange_id, unix_millis};
 use crate::error::{Error, Result};
+use crate::record::body_record;
 use crate::scenario::{Scenario, Step};
 use crate::signing::{check_digest, verify_jwt_with_certificate, verify_response, SigningIdentity};
 use crate::udap::{x5c_chain, JWT_BEARER_ASSERTION};
@@ -64,6 +65,9 @@ pub struct OriginatorConfig {
     pub records: Option<RecordSink>,
     /// Speak HTTP/2 to the gateway instead of HTTP/1.1.
     pub http2: bool,
+    /// Bytes of each request and response body its records keep; 0 keeps
+    /// none.
+    pub body_capture_bytes: usize,
 }
 
 mod report;
@@ -304,7 +308,7 @@ impl Originator {
                 method: method.to_string(),
                 target: url.clone(),
                 headers: record_headers(&request_headers),
-                body: body_record(&request_body),
+                body: body_record(&request_body, self.config.body_capture_bytes),
                 ..Default::default()
             },
             timings: Timings {
@@ -361,7 +365,7 @@ impl Originator {
             status: received.status,
             from_gateway: false,
             headers: record_headers(&received.headers),
-            body: body_record(&received.body),
+            body: body_record(&received.body, self.config.body_capture_bytes),
             content_digest: header_text("content-digest"),
             signature_input: header_text("signature-input"),
             signature: header_text("signature"),
@@ -475,15 +479,6 @@ fn expected_status_check(status: u16, expected: &[u16]) -> OriginatorCheck {
         OriginatorCheck::pass(format!("status {status}, as expected"))
     } else {
         OriginatorCheck::fail(format!("status {status}; expected {expected_text}"))
-    }
-}
-
-fn body_record(body: &[u8]) -> BodyRecord {
-    BodyRecord {
-        size: body.len() as u64,
-        sha256: Some(hex::encode(Sha256::digest(body))),
-        complete: true,
-        ..Default::default()
     }
 }
 
