@@ -211,6 +211,8 @@ async fn wait_for_stop(mut signals: StopSignals, mut events: broadcast::Receiver
                     "rotated: {} now serves {} with sha256 {}",
                     swap.host, swap.credential, swap.sha256_fingerprint
                 ),
+                // Record totals are printed once, at stop.
+                Ok(GatewayEvent::RecordsWritten { .. }) => {}
                 Err(broadcast::error::RecvError::Lagged(skipped)) => {
                     tracing::warn!(skipped, "gateway events came faster than they were printed; some were skipped");
                 }
