@@ -178,7 +178,10 @@ impl Workspace {
             let started = if options.stub_destinations {
                 StubDestination::start(planned.clone()).await.map(RunningDestination::Stub).map_err(Error::from)
             } else {
-                match self.destination_simulator(&topology, planned, Some(sink.clone())).await {
+                match self
+                    .destination_simulator(&topology, planned, Some(sink.clone()), options.body_capture_bytes)
+                    .await
+                {
                     Ok(config) => match Destination::start(config).await {
                         // The stored misbehaviour applies from the first
                         // request, not only from the first poll.
