@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use hopscope_e2e::{run, Env, Run};
+use hopscope_e2e::{python_virtualenv, run, Env, Run};
 use serde_json::Value;
 
 use crate::gateway_harness::{Gateway, PortLock, D_CORP};
@@ -24,36 +24,15 @@ const PYTHON_PACKAGES: &[&str] = &[
     "fhirpy>=2,<3",
 ];
 
-/// Returns the python of `<target dir>/pyenv-exchange`, creating the
-/// virtualenv with pip on first use. Panics naming the cause when python3,
-/// its venv module or PyPI is missing.
+/// Returns the python of `<target dir>/pyenv-exchange`, created with pip on
+/// first use.
 fn python() -> PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON
         .get_or_init(|| {
+            // CARGO_TARGET_TMPDIR is <target dir>/tmp.
             let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("the target tmp dir has a parent");
-            let venv = target.join("pyenv-exchange");
-            let python = venv.join("bin").join("python");
-            // Written last, so a run interrupted during pip install starts over.
-            let ready = venv.join(".hopscope-ready");
-            if ready.exists() && python.exists() {
-                return python;
-            }
-            if venv.exists() {
-                std::fs::remove_dir_all(&venv).unwrap_or_else(|e| panic!("cannot remove {}: {e}", venv.display()));
-            }
-            let mut command = Command::new("python3");
-            command.args(["-m", "venv"]).arg(&venv);
-            let created = run(command);
-            assert!(created.success(), "creating the virtualenv failed; on Debian install python3-venv\n{created}");
-            let mut command = Command::new(&python);
-            command
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
-                .args(PYTHON_PACKAGES);
-            let installed = run(command);
-            assert!(installed.success(), "pip could not install {PYTHON_PACKAGES:?}; check that PyPI is reachable\n{installed}");
-            std::fs::write(&ready, "").unwrap();
-            python
+            python_virtualenv(target, "pyenv-exchange", PYTHON_PACKAGES)
         })
         .clone()
 }

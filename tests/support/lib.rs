@@ -393,7 +393,14 @@ pub fn pyjwt_python(target_dir: &Path) -> PathBuf {
 }
 
 fn set_up_pyjwt_virtualenv(target_dir: &Path) -> PathBuf {
-    let venv = target_dir.join("pyenv");
+    python_virtualenv(target_dir, "pyenv", &["pyjwt>=2.8,<3", "cryptography>=41"])
+}
+
+/// Returns the python of the virtualenv `<target_dir>/<name>` with
+/// `packages`, creating it with pip on first use. Panics naming the cause
+/// when python3, its venv module or PyPI is missing.
+pub fn python_virtualenv(target_dir: &Path, name: &str, packages: &[&str]) -> PathBuf {
+    let venv = target_dir.join(name);
     let python = venv.join("bin").join("python");
     // Written last, so a run interrupted during pip install starts over.
     let ready = venv.join(".hopscope-ready");
@@ -412,9 +419,9 @@ fn set_up_pyjwt_virtualenv(target_dir: &Path) -> PathBuf {
     let mut command = Command::new(&python);
     command
         .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
-        .args(["pyjwt>=2.8,<3", "cryptography>=41"]);
+        .args(packages);
     let installed = run(command);
-    assert!(installed.success(), "pip could not install pyjwt and cryptography; check that PyPI is reachable\n{installed}");
+    assert!(installed.success(), "pip could not install {packages:?}; check that PyPI is reachable\n{installed}");
     std::fs::write(&ready, "").unwrap_or_else(|e| panic!("cannot write {}: {e}", ready.display()));
     python
 }
