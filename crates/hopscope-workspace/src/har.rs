@@ -76,9 +76,16 @@ fn request(record: &ExchangeRecord) -> Value {
         .or_else(|| record.inbound_tls.sni.clone())
         .or_else(|| record.route.as_ref().map(|r| r.host.clone()))
         .unwrap_or_default();
+    // The originator simulator records the whole URL it requested; a hop
+    // records the path and query it received.
+    let url = if target.starts_with("https://") || target.starts_with("http://") {
+        target.clone()
+    } else {
+        format!("https://{authority}{target}")
+    };
     let mut value = json!({
         "method": method,
-        "url": format!("https://{authority}{target}"),
+        "url": url,
         "httpVersion": record.http_version,
         "cookies": [],
         "headers": name_values(headers),
@@ -272,6 +279,19 @@ mod tests {
         let har = har_log(&[exchange]);
 
         assert_eq!(har["log"]["entries"][0]["request"]["url"], "https://fhir.int-one.test:8443/d-corp/Patient?name=Chalmers&_count=1");
+    }
+
+    #[test]
+    fn originator_record_keeps_whole_url() {
+        let mut exchange = exchange();
+        let record = &mut exchange.records[0];
+        record.hop = "clinic-a".into();
+        record.request.target = "https://fhir.int-one.test:8443/d-corp/metadata".into();
+        record.request.headers.clear();
+
+        let har = har_log(&[exchange]);
+
+        assert_eq!(har["log"]["entries"][0]["request"]["url"], "https://fhir.int-one.test:8443/d-corp/metadata");
     }
 
     #[test]
