@@ -222,13 +222,24 @@ impl<'a> Path<'a> {
         })
     }
 
-    /// The intermediary that answered itself, if one did.
+    /// The intermediary that made the response the originator got, if one
+    /// did: the innermost that answered itself, or else the innermost that
+    /// sent no response at all.
     fn answered_by_intermediary(&self) -> Option<&'a ExchangeRecord> {
-        self.intermediaries
+        let answered = self
+            .intermediaries
             .iter()
             .rev()
-            .find(|r| r.response.as_ref().is_some_and(|resp| resp.from_gateway) || r.response.is_none())
+            .find(|r| r.response.as_ref().is_some_and(|resp| resp.from_gateway));
+        answered
+            .or_else(|| self.intermediaries.iter().rev().find(|r| r.response.is_none()))
             .copied()
+    }
+
+    /// The innermost intermediary that sent no response, such as one that
+    /// dropped the connection.
+    fn silent_intermediary(&self) -> Option<&'a ExchangeRecord> {
+        self.intermediaries.iter().rev().find(|r| r.response.is_none()).copied()
     }
 }
 
@@ -270,10 +281,14 @@ fn not_applicable(name: VerdictCheckName, reason: impl Into<String>) -> VerdictC
 }
 
 fn did_not_reach(path: &Path<'_>) -> String {
+    let silent = path
+        .silent_intermediary()
+        .map(|hop| format!(" after {} sent no response", hop.hop))
+        .unwrap_or_default();
     match path.answered_by_intermediary() {
         Some(hop) => match &hop.response {
             Some(response) => format!(
-                "the exchange did not reach the destination: {} answered {} itself",
+                "the exchange did not reach the destination: {} answered {} itself{silent}",
                 hop.hop, response.status
             ),
             None => format!("the exchange did not reach the destination: {} sent no response", hop.hop),
@@ -479,13 +494,24 @@ fn status_unchanged(path: &Path<'_>) -> VerdictCheck {
 fn no_private_url(path: &Path<'_>) -> VerdictCheck {
     let name = VerdictCheckName::NoPrivateUrl;
     match path.report.as_ref().and_then(|r| r.checks.get("private-url")) {
-        Some(c) if c.outcome == StepOutcome::Fail => check(
-            name,
-            StepOutcome::Fail,
-            path.reference().map(|r| r.hop.clone()),
-            c.detail.clone(),
-            Vec::new(),
-        ),
+        Some(c) if c.outcome == StepOutcome::Fail => match path.answered_by_intermediary() {
+            // A hop's own error (a 502 naming the next hop's URL, say)
+            // leaks the URL, not the destination.
+            Some(hop) => check(
+                name,
+                StepOutcome::Fail,
+                Some(hop.hop.clone()),
+                format!("{} answered itself and its response names a private URL: {}", hop.hop, c.detail),
+                Vec::new(),
+            ),
+            None => check(
+                name,
+                StepOutcome::Fail,
+                path.reference().map(|r| r.hop.clone()),
+                c.detail.clone(),
+                Vec::new(),
+            ),
+        },
         Some(c) => check(name, c.outcome, None, c.detail.clone(), Vec::new()),
         None => not_applicable(name, "no originator simulator read this response"),
     }

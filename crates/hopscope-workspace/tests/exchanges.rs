@@ -215,3 +215,25 @@ async fn search_scenario_over_http2() {
     let inbound = detail.records.iter().find(|r| r.hop == "int-one").unwrap();
     assert_eq!(inbound.http_version, "HTTP/2");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connection_leaves_no_response() {
+    use VerdictCheckName::*;
+    let _lock = lock_demo_ports();
+    let run = run_with("read", async |_, runtime| {
+        runtime.set_fault("int-two", &Fault::Drop).await.unwrap();
+    })
+    .await;
+
+    let first = &run.exchanges[0];
+    assert_eq!(first.report.status, Some(502), "{:?}", first.report);
+    // int-one's 502 OperationOutcome names int-two's URL, a private URL
+    // of the topology, which the originator must not see either.
+    assert_eq!(
+        failed_checks(&run, "udap-metadata"),
+        BTreeSet::from([StatusUnchanged, SignatureValid, NoPrivateUrl, ExpectedStatus])
+    );
+    let verdict = first.verdict.as_ref().unwrap();
+    let leak = verdict.checks.iter().find(|c| c.name == NoPrivateUrl).unwrap();
+    assert_eq!(leak.hop.as_deref(), Some("int-one"), "{leak:?}");
+}
