@@ -25,16 +25,16 @@ impl CaptureBudget {
         })
     }
 
-    /// Reserves up to `wanted` bytes and returns how many it got.
-    fn reserve(&self, wanted: usize) -> usize {
+    /// Reserves up to `requested` bytes and returns how many it got.
+    fn reserve(&self, requested: usize) -> usize {
         let mut granted = 0;
         let _ = self
             .held
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
-                granted = wanted.min(self.max.saturating_sub(held));
+                granted = requested.min(self.max.saturating_sub(held));
                 Some(held + granted)
             });
-        if granted < wanted {
+        if granted < requested {
             let count = self.exhausted.fetch_add(1, Ordering::Relaxed) + 1;
             // Logs the first cut body and then every 1000th.
             if count == 1 || count.is_multiple_of(1000) {
@@ -63,6 +63,8 @@ pub(crate) struct Capture {
     buffer: Vec<u8>,
     limit: usize,
     budget: Arc<CaptureBudget>,
+    /// Bytes reserved from the budget: the buffer's capacity.
+    charged: usize,
     /// Set once the limit or the budget stopped the capture.
     full: bool,
 }
@@ -74,19 +76,28 @@ impl Capture {
             buffer: Vec::new(),
             limit,
             budget: budget.clone(),
+            charged: 0,
             full: false,
         })
     }
 
-    /// Copies as much of `data` as the limit and the budget allow.
+    /// Copies as much of `data` as the limit and the budget allow. The
+    /// budget is charged for the buffer's capacity, which grows by doubling
+    /// up to the limit, so it bounds the memory really held.
     pub(crate) fn update(&mut self, data: &[u8]) {
         if self.full || data.is_empty() {
             return;
         }
         let wanted = data.len().min(self.limit - self.buffer.len());
-        let granted = self.budget.reserve(wanted);
-        self.buffer.extend_from_slice(&data[..granted]);
-        self.full = self.buffer.len() == self.limit || granted < wanted;
+        let needed = self.buffer.len() + wanted;
+        if needed > self.charged {
+            let target = needed.max(self.charged * 2).min(self.limit);
+            self.charged += self.budget.reserve(target - self.charged);
+            self.buffer.reserve_exact(self.charged - self.buffer.len());
+        }
+        let copied = wanted.min(self.charged - self.buffer.len());
+        self.buffer.extend_from_slice(&data[..copied]);
+        self.full = self.buffer.len() == self.limit || copied < wanted;
     }
 
     /// Ends the capture. The returned bytes keep their share of the budget
@@ -104,7 +115,7 @@ impl AsRef<[u8]> for Capture {
 
 impl Drop for Capture {
     fn drop(&mut self) {
-        self.budget.release(self.buffer.len());
+        self.budget.release(self.charged);
     }
 }
 

@@ -181,7 +181,7 @@ impl Default for Limits {
             shutdown_grace: Duration::from_secs(10),
             hold_timeout: Duration::from_secs(120),
             body_capture_bytes: DEFAULT_BODY_CAPTURE_BYTES,
-            max_captured_bytes: 256 * 1024 * 1024,
+            max_captured_bytes: 128 * 1024 * 1024,
         }
     }
 }
