@@ -7,6 +7,7 @@
 pub mod error;
 pub mod exchange_index;
 pub mod exchanges;
+pub mod record_batch;
 pub mod rows;
 pub mod topology;
 pub mod vault;
