@@ -1,6 +1,6 @@
 //! Queries behind the app's exchange list and live figures: list rows with
 //! their originator, destination and cached verdict, header search, the
-//! verdict cache, and per-hop timings over a time window.
+//! verdict cache, and the hop records of the last minutes.
 //!
 //! Triggers on `hop_records` fill `exchange_facts` (migration
 //! `0008_exchange_index.sql`), so every writer of records keeps it current
@@ -220,24 +220,33 @@ pub async fn delete_all_exchanges(conn: &mut SqliteConnection) -> Result<u64> {
     Ok(deleted)
 }
 
-/// The start and duration of one hop record.
+/// One hop record of a recent exchange, with what the live figures need
+/// of its exchange.
 #[derive(Debug, Clone, FromRow, PartialEq)]
-pub struct HopTiming {
+pub struct WindowRecord {
+    pub exchange_rowid: i64,
+    /// The exchange's target, from its outermost record.
+    pub target: String,
+    pub originator: Option<String>,
+    pub destination: Option<String>,
     pub hop: String,
     pub started_at_ms: i64,
     pub duration_ms: f64,
+    pub status: Option<i64>,
 }
 
-/// Returns the hop, start and duration of every hop record of the
-/// exchanges that started at or after `since_ms`, by start time. It reads
-/// through the exchanges' start index, because hop records have no index
-/// by time.
-pub async fn hop_timings_since(conn: &mut SqliteConnection, since_ms: i64) -> Result<Vec<HopTiming>> {
+/// Returns the hop records of the exchanges that started at or after
+/// `since_ms`, by exchange. It reads through the exchanges' start index,
+/// because hop records have no index by time.
+pub async fn records_since(conn: &mut SqliteConnection, since_ms: i64) -> Result<Vec<WindowRecord>> {
     Ok(sqlx::query_as(
-        "SELECT h.hop, h.started_at_ms, h.duration_ms FROM exchanges e
+        "SELECT e.id AS exchange_rowid, e.target, f.originator, f.destination,
+                h.hop, h.started_at_ms, h.duration_ms, h.status
+         FROM exchanges e
          JOIN hop_records h ON h.exchange_rowid = e.id
-         WHERE e.started_at_ms >= ?1 AND h.started_at_ms >= ?1
-         ORDER BY h.started_at_ms",
+         LEFT JOIN exchange_facts f ON f.exchange_rowid = e.id
+         WHERE e.started_at_ms >= ?
+         ORDER BY e.id, h.started_at_ms",
     )
     .bind(since_ms)
     .fetch_all(conn)
@@ -420,28 +429,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn timings_per_hop_since() {
+    async fn records_since_reads_recent_exchanges() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::create(&dir.path().join("ws.db")).await.unwrap();
         let mut conn = store.pool().acquire().await.unwrap();
         let mut old = record("x1", "int-one", 5.0, INTERMEDIARY);
         old.started_at_ms = 1000;
         insert_hop_record(&mut conn, &old).await.unwrap();
-        let mut new = record("x2", "int-one", 7.0, INTERMEDIARY);
-        new.started_at_ms = 5000;
-        insert_hop_record(&mut conn, &new).await.unwrap();
-        let mut other = record("x2", "int-two", 3.0, INTERMEDIARY);
-        other.started_at_ms = 5001;
-        insert_hop_record(&mut conn, &other).await.unwrap();
+        let mut outer = record("x2", "clinic-a", 7.0, ORIGINATOR);
+        outer.started_at_ms = 5000;
+        insert_hop_record(&mut conn, &outer).await.unwrap();
+        let mut inner = record("x2", "int-one", 3.0, INTERMEDIARY);
+        inner.started_at_ms = 5001;
+        insert_hop_record(&mut conn, &inner).await.unwrap();
 
-        let timings = hop_timings_since(&mut conn, 2000).await.unwrap();
+        let records = records_since(&mut conn, 2000).await.unwrap();
 
-        assert_eq!(
-            timings,
-            [
-                HopTiming { hop: "int-one".into(), started_at_ms: 5000, duration_ms: 7.0 },
-                HopTiming { hop: "int-two".into(), started_at_ms: 5001, duration_ms: 3.0 },
-            ]
-        );
+        let hops: Vec<(&str, i64, f64)> = records.iter().map(|r| (r.hop.as_str(), r.started_at_ms, r.duration_ms)).collect();
+        assert_eq!(hops, [("clinic-a", 5000, 7.0), ("int-one", 5001, 3.0)]);
+        assert!(records.iter().all(|r| r.originator.as_deref() == Some("clinic-a")), "{records:?}");
+        assert!(records.iter().all(|r| r.target == "/d-corp/metadata"), "{records:?}");
+        assert_eq!(records[0].status, Some(200));
     }
 }

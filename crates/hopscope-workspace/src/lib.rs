@@ -6,7 +6,10 @@ mod authorities;
 mod credentials;
 pub mod demo;
 pub mod error;
+mod exchange_list;
+mod exchange_live;
 mod exchange_run;
+mod exchange_view;
 mod failpoint;
 mod faults;
 mod gateway_config;
@@ -47,7 +50,15 @@ pub use records::{RecordWriter, RecordWriterCounts, RecordWriterOptions, RecordW
 pub use gateway_runtime::{
     EndpointStatus, GatewayEvent, GatewayOptions, GatewayRuntime, GatewayStatus, GatewayStopped, ListenerStatus,
 };
+pub use exchange_list::{
+    ExchangeListRow, HeaderSearch, JudgeProgress, RowVerdict, VerdictBadge, VerdictState, EXCHANGE_ROW_FIELDS,
+};
+pub use exchange_live::{
+    FiguresRequest, HopFigures, HopSeries, LiveEdge, LiveNode, LiveTopology, NodeCertificateStatus, NodeCredential, NodeKind,
+    MAX_WINDOW_SECONDS, OTHER_CLIENTS,
+};
 pub use exchange_run::{ExchangeOutcome, ExchangeRun, ExchangeRunRequest};
+pub use exchange_view::{CurlCommand, ExchangeView, HarExport, Lane, LaneKind, PresentedCertificate, HAR_EXPORT_LIMIT};
 pub use trace::{ExchangeDetail, ExchangeSummary, HopSummary};
 pub use verdict::{Verdict, VerdictCheck, VerdictCheckName};
 pub use hopscope_sim::{Scenario, StepOutcome, StepReport, SCENARIOS};
