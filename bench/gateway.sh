@@ -7,12 +7,18 @@
 #   2 hops    int-one and int-two (delegated) to d-corp;
 #   nginx     nginx as a TLS reverse proxy to d-corp, with int-one's
 #             certificate and key for fhir.int-one.test.
-# Each target gets a 2 KB Patient read and a 1 MB searchset Bundle. Then
-# curl streams a 1 GB Binary through the two hops while the script reads
-# the gateway process's peak RSS.
+# Each target gets a 2 KB Patient read and a 1 MB searchset Bundle. Before
+# that, curl streams a 1 GB Binary through the two hops while the script
+# reads the gateway process's peak RSS. Then h2load sends 2 KB reads through
+# both hops at fixed rates, and the script counts the hop records the writer
+# stores. At the end, the records written, dropped and lost must add up to
+# the hop records the requests caused.
 #
 # Usage: bench/gateway.sh   (environment: CONNECTIONS=16, DURATION=10 and
-#                            WARM_UP=2 seconds, STREAM_BYTES=1073741824)
+#                            WARM_UP=2 seconds, STREAM_BYTES=1073741824,
+#                            BODY_LIMIT=65536 bytes of each body recorded,
+#                            RECORD_RATES="1000 2500 5000" requests/s and
+#                            RECORD_SECONDS=10 for the fixed-rate phase)
 # Needs: h2load (Debian nghttp2-client), nginx, curl, python3, flock.
 set -euo pipefail
 # Command substitutions stop at the first failure too.
@@ -23,6 +29,9 @@ CONNECTIONS=${CONNECTIONS:-16}
 DURATION=${DURATION:-10}
 WARM_UP=${WARM_UP:-2}
 STREAM_BYTES=${STREAM_BYTES:-1073741824}
+# Below the gateway's default of 1 MiB: at the Bundle's rate, 1 MiB per body
+# writes about 1 GB a second into the workspace and fills the disk.
+BODY_LIMIT=${BODY_LIMIT:-65536}
 READY_TIMEOUT=120
 
 WORK=$(mktemp -d)
@@ -82,7 +91,7 @@ for port in 8443 9443 9444 9445; do
     fi
 done
 
-"$HOPSCOPE" gateway run --demo --stub-destinations > "$WORK/gateway.log" 2>&1 &
+"$HOPSCOPE" gateway run --demo --stub-destinations --body-limit "$BODY_LIMIT" > "$WORK/gateway.log" 2>&1 &
 GATEWAY_PID=$!
 for _ in $(seq 1 $(( READY_TIMEOUT * 5 ))); do
     grep -q '^gateway ready' "$WORK/gateway.log" && break
@@ -148,6 +157,19 @@ curl_fetch() {
     curl -sS --max-time "${CURL_MAX_TIME:-60}" --resolve "$host:$port:127.0.0.1" --cacert "$AUTHORITIES" \
         -o /dev/null -w '%{http_code} %{size_download}' "$url"
 }
+# Hop records the gateway must account for (written, dropped or lost): one
+# line per request batch, "requests hops".
+EXPECTED_RECORDS=$WORK/expected-records
+
+# Returns how many hops of the gateway a request to HOST:PORT passes.
+gateway_hops() {
+    case "$1:$2" in
+        fhir.b-corp.test:8443) echo 1 ;;
+        fhir.int-one.test:8443) echo 2 ;;
+        *) echo 0 ;;
+    esac
+}
+
 for _ in $(seq 1 50); do
     [ "$(curl_fetch fhir.int-one.test "$NGINX_PORT" "https://fhir.int-one.test:$NGINX_PORT/d-corp/metadata" 2> /dev/null || true)" != "" ] && break
     kill -0 "$NGINX_PID" 2> /dev/null || fail "nginx exited: $(cat "$NGINX_DIR/error.log")"
@@ -174,6 +196,7 @@ for size in "${SIZES[@]}"; do
     for target in "${TARGETS[@]}"; do
         IFS='|' read -r label host port prefix <<< "$target"
         result=$(curl_fetch "$host" "$port" "$prefix$path") || fail "$label $path: curl failed"
+        echo "1 $(gateway_hops "$host" "$port")" >> "$EXPECTED_RECORDS"
         [ "${result%% *}" = 200 ] || fail "$label $path: status ${result%% *}, expected 200"
         # b-corp's bodies name another public URL, so their sizes differ slightly.
         echo "$label $path: ${result#* } bytes"
@@ -185,9 +208,8 @@ echo
 # a 2xx, and prints its requests per second. A count rather than a duration
 # (-D) lets every connection finish its last response before h2load closes
 # it.
-# NOTE: the hopscope process can die of SIGPIPE (status 141) when a client
-# closes a TLS connection, because its main restores the default SIGPIPE
-# action and its writev of a TLS record to the closed socket raises it.
+# `gateway run` keeps SIGPIPE ignored, so a client that closes a TLS
+# connection cannot kill it; the check after each run would catch it.
 run_h2load() {
     local port=$1 url=$2 requests=$3 log=$4
     local output
@@ -201,8 +223,11 @@ run_h2load() {
         || fail "h2load reported failures on $url: $(grep '^requests:' <<< "$output")"
     grep -q "^status codes: $requests 2xx" <<< "$output" \
         || fail "h2load got non-2xx responses from $url: $(grep '^status codes' <<< "$output")"
+    echo "$requests $(gateway_hops "$(url_host "$url")" "$port")" >> "$EXPECTED_RECORDS"
     sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<< "$output"
 }
+
+url_host() { local rest=${1#https://}; rest=${rest%%/*}; echo "${rest%%:*}"; }
 
 # Measures one URL: a short calibration run, a warm-up of about WARM_UP
 # seconds, then about DURATION seconds of requests. Prints "rps p50_ms
@@ -243,9 +268,49 @@ result=$(CURL_MAX_TIME=300 curl_fetch fhir.int-one.test 8443 "https://fhir.int-o
     || fail "curl failed while streaming $STREAM_BYTES bytes"
 elapsed=$(python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$start")
 [ "$result" = "200 $STREAM_BYTES" ] || fail "streaming returned '$result', expected '200 $STREAM_BYTES'"
+echo "1 2" >> "$EXPECTED_RECORDS"
 echo "streamed $STREAM_BYTES bytes through int-one and int-two in $elapsed s (curl, certificate verified)"
 echo "RSS before the stream: $before MiB; peak RSS during the stream: $(vm_mib VmHWM) MiB"
 reset_peak_rss
+echo
+
+# The highest hop record id in the workspace. Ids grow by one per record
+# and are not reused when the retention limit deletes old ones, so the
+# difference over a phase is the number of records written in it.
+max_hop_record_id() {
+    python3 - "$HOPSCOPE_WORKSPACE" << 'EOF'
+import sqlite3, sys
+connection = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True, timeout=30)
+print(connection.execute("SELECT COALESCE(MAX(id), 0) FROM hop_records").fetchone()[0])
+EOF
+}
+
+# Sends 2 KB reads through both hops at a fixed rate for RECORD_SECONDS and
+# prints a table row: the rate, the hop records caused, written and dropped.
+record_at_rate() {
+    local rate=$1 requests=$(( $1 * RECORD_SECONDS )) before after output achieved
+    before=$(max_hop_record_id)
+    output=$(h2load --h1 -c "$CONNECTIONS" -n "$requests" --rps "$(( rate / CONNECTIONS ))" \
+        --connect-to 127.0.0.1:8443 -H 'accept: application/fhir+json' \
+        "https://fhir.int-one.test:8443/d-corp/Patient/1" 2>&1) || fail "h2load failed at $rate requests/s: $output"
+    grep -q "^status codes: $requests 2xx" <<< "$output" \
+        || fail "h2load got non-2xx responses at $rate requests/s: $(grep '^status codes' <<< "$output")"
+    echo "$requests 2" >> "$EXPECTED_RECORDS"
+    # The writer flushes at least every 100 ms; a second lets the last batch land.
+    sleep 1
+    after=$(max_hop_record_id)
+    achieved=$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<< "$output")
+    echo "| $rate | ${achieved%.*} | $(( 2 * requests )) | $(( after - before )) | $(( 2 * requests - (after - before) )) |"
+}
+
+RECORD_SECONDS=${RECORD_SECONDS:-10}
+echo "## recording at a fixed rate: 2 KB reads through int-one and int-two, $RECORD_SECONDS s each"
+echo
+echo "| requests/s asked | requests/s done | hop records | written | dropped |"
+echo "| ---: | ---: | ---: | ---: | ---: |"
+for rate in ${RECORD_RATES:-1000 2500 5000}; do
+    record_at_rate "$rate"
+done
 echo
 
 echo "## load: $CONNECTIONS connections, HTTP/1.1 keep-alive, about ${DURATION} s after about ${WARM_UP} s of warm-up, h2load without certificate verification"
@@ -285,3 +350,9 @@ wait "$GATEWAY_PID" || fail "the gateway exited with status $? on SIGTERM"
 GATEWAY_PID=
 echo "## records"
 grep '^stopped:' "$WORK/gateway.log"
+# Every hop record is written, dropped or lost, so the three add up to the
+# hop records the requests above caused.
+expected=$(awk '{ total += $1 * $2 } END { print total }' "$EXPECTED_RECORDS")
+accounted=$(sed -n 's/^stopped: \([0-9]*\) hop records written, \([0-9]*\) dropped .*, \([0-9]*\) lost .*/\1 + \2 + \3/p' "$WORK/gateway.log")
+echo "hop records caused by the requests: $expected; written + dropped + lost: $(( accounted ))"
+[ "$(( accounted ))" -eq "$expected" ] || fail "the gateway accounted for $(( accounted )) hop records, expected $expected"
