@@ -90,9 +90,15 @@ impl Store {
         &self.path
     }
 
-    /// Starts a transaction; dropping it without commit rolls back.
+    /// Starts a write transaction; dropping it without commit rolls back.
+    ///
+    /// It takes SQLite's write lock at `BEGIN IMMEDIATE`, so a transaction
+    /// that waits for another process's writer waits in the busy timeout.
+    /// A deferred transaction that read first and then wrote would fail at
+    /// once with "database is locked" instead, because SQLite does not wait
+    /// where waiting could deadlock.
     pub async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin().await?)
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// Closes the pool, waiting for open connections to finish.
