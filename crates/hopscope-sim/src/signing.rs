@@ -226,13 +226,11 @@ pub fn check_digest(headers: &HeaderMap, body: &[u8]) -> OriginatorCheck {
         None => OriginatorCheck::fail("the response has no Content-Digest header"),
         Some(value) => match verify_content_digest(value, body) {
             Ok(algorithm) => OriginatorCheck::pass(format!(
-                "Content-Digest {} matches the {} body bytes received",
+                "Content-Digest {} matches the body received ({} bytes)",
                 algorithm.key(),
                 body.len()
             )),
-            Err(error) => OriginatorCheck::fail(format!(
-                "Content-Digest does not match the body received: {error}"
-            )),
+            Err(error) => OriginatorCheck::fail(format!("{error}")),
         },
     }
 }

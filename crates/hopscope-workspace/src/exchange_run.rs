@@ -48,6 +48,24 @@ impl ExchangeOutcome {
     }
 }
 
+/// What a run will do, after defaults: see [`Workspace::plan_exchange_run`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ExchangeRunPlan {
+    pub scenario: String,
+    pub originator: String,
+    pub destination: String,
+    pub public_url: String,
+}
+
+/// A request with its defaults applied and its names looked up.
+struct Resolved {
+    scenario: &'static hopscope_sim::Scenario,
+    topology: crate::Topology,
+    destination: crate::DestinationView,
+    originator: crate::CredentialSummary,
+    client_uri: String,
+}
+
 /// The result of `exchange run`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExchangeRun {
@@ -73,40 +91,8 @@ impl Workspace {
         request: &ExchangeRunRequest,
         mut on_exchange: impl FnMut(&ExchangeOutcome),
     ) -> Result<ExchangeRun> {
-        self.data_key()?;
-        let scenario_name = request.scenario.clone().unwrap_or_else(|| "default".into());
-        let scenario = scenario(&scenario_name).map_err(|e| Error::Invalid(e.to_string()))?;
-        let topology = self.topology().await?;
-        let destination = match &request.destination {
-            Some(name) => topology
-                .destinations
-                .iter()
-                .find(|d| &d.name == name)
-                .ok_or_else(|| crate::topology::destination_not_found(name))?,
-            None => topology.destinations.first().ok_or_else(|| {
-                Error::Invalid("the topology has no destination; add one with `hopscope destination add`, or run `hopscope demo`".into())
-            })?,
-        };
-        let originator = match &request.originator {
-            Some(name) => self.summary(name).await?,
-            None => self
-                .list_credentials(None)
-                .await?
-                .into_iter()
-                .find(|c| c.role == Role::Originator)
-                .ok_or_else(|| {
-                    Error::Invalid("the workspace has no originator credential; issue one with `hopscope cert issue --role originator`, or run `hopscope demo`".into())
-                })?,
-        };
-        if originator.role != Role::Originator {
-            return Err(Error::Invalid(format!(
-                "credential \"{}\" has the role {}; --originator needs an originator credential",
-                originator.name, originator.role.as_str()
-            )));
-        }
-        let client_uri = originator.url.clone().ok_or_else(|| {
-            Error::Invalid(format!("originator credential \"{}\" has no client URI; reissue it with --url", originator.name))
-        })?;
+        let Resolved { scenario, topology, destination, originator, client_uri } = self.resolve_run(request).await?;
+        let destination = &destination;
         let identity = self.signing_identity(&originator.name).await?;
         let public = url::Url::parse(&destination.public_url)
             .map_err(|e| Error::Invalid(format!("invalid public URL {} of \"{}\": {e}", destination.public_url, destination.name)))?;
@@ -176,6 +162,63 @@ impl Workspace {
             started_gateway,
             exchanges,
             passed,
+        })
+    }
+
+    /// Returns what `run_exchanges` would run for `request`: the scenario,
+    /// originator and destination after defaults, checked. Front ends show
+    /// it before a run starts.
+    pub async fn plan_exchange_run(&self, request: &ExchangeRunRequest) -> Result<ExchangeRunPlan> {
+        let resolved = self.resolve_run(request).await?;
+        Ok(ExchangeRunPlan {
+            scenario: resolved.scenario.name.into(),
+            originator: resolved.originator.name,
+            destination: resolved.destination.name.clone(),
+            public_url: resolved.destination.public_url.clone(),
+        })
+    }
+
+    async fn resolve_run(&self, request: &ExchangeRunRequest) -> Result<Resolved> {
+        self.data_key()?;
+        let scenario_name = request.scenario.clone().unwrap_or_else(|| "default".into());
+        let scenario = scenario(&scenario_name).map_err(|e| Error::Invalid(e.to_string()))?;
+        let topology = self.topology().await?;
+        let destination = match &request.destination {
+            Some(name) => topology
+                .destinations
+                .iter()
+                .find(|d| &d.name == name)
+                .ok_or_else(|| crate::topology::destination_not_found(name))?,
+            None => topology.destinations.first().ok_or_else(|| {
+                Error::Invalid("the topology has no destination; add one with `hopscope destination add`, or run `hopscope demo`".into())
+            })?,
+        };
+        let originator = match &request.originator {
+            Some(name) => self.summary(name).await?,
+            None => self
+                .list_credentials(None)
+                .await?
+                .into_iter()
+                .find(|c| c.role == Role::Originator)
+                .ok_or_else(|| {
+                    Error::Invalid("the workspace has no originator credential; issue one with `hopscope cert issue --role originator`, or run `hopscope demo`".into())
+                })?,
+        };
+        if originator.role != Role::Originator {
+            return Err(Error::Invalid(format!(
+                "credential \"{}\" has the role {}; --originator needs an originator credential",
+                originator.name, originator.role.as_str()
+            )));
+        }
+        let client_uri = originator.url.clone().ok_or_else(|| {
+            Error::Invalid(format!("originator credential \"{}\" has no client URI; reissue it with --url", originator.name))
+        })?;
+        Ok(Resolved {
+            scenario,
+            destination: destination.clone(),
+            topology,
+            originator,
+            client_uri,
         })
     }
 

@@ -57,7 +57,7 @@ pub use exchange_live::{
     FiguresRequest, HopFigures, HopSeries, LiveEdge, LiveNode, LiveTopology, NodeCertificateStatus, NodeCredential, NodeKind,
     MAX_WINDOW_SECONDS, OTHER_CLIENTS,
 };
-pub use exchange_run::{ExchangeOutcome, ExchangeRun, ExchangeRunRequest};
+pub use exchange_run::{ExchangeOutcome, ExchangeRun, ExchangeRunPlan, ExchangeRunRequest};
 pub use exchange_view::{CurlCommand, ExchangeView, HarExport, Lane, LaneKind, PresentedCertificate, HAR_EXPORT_LIMIT};
 pub use trace::{ExchangeDetail, ExchangeSummary, HopSummary};
 pub use verdict::{Verdict, VerdictCheck, VerdictCheckName};

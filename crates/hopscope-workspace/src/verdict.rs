@@ -327,7 +327,7 @@ fn compare_outward(
             name,
             StepOutcome::Pass,
             None,
-            format!("{what} is the same at every hop as {} sent it", reference.hop),
+            format!("{what}: the same at every hop as {} sent it", reference.hop),
             compared,
         ),
         Some((hop, seen)) => check(
@@ -605,8 +605,12 @@ fn authorization_unchanged(path: &Path<'_>) -> VerdictCheck {
         ComparedValue { hop: destination.hop.clone(), value: arrived.clone() },
     ];
     if sent == arrived {
-        let what = if sent.is_some() { "the Authorization header (compared by SHA-256)" } else { "no Authorization header" };
-        return check(name, StepOutcome::Pass, None, format!("{what} left {} and reached {} unchanged", first.hop, destination.hop), compared);
+        let reason = if sent.is_some() {
+            format!("the Authorization header (compared by SHA-256) left {} and reached {} unchanged", first.hop, destination.hop)
+        } else {
+            format!("{} sent no Authorization header and none reached {}", first.hop, destination.hop)
+        };
+        return check(name, StepOutcome::Pass, None, reason, compared);
     }
     // The first hop where the value differs from what the originator sent.
     let changed_at = path
@@ -681,7 +685,9 @@ fn expected_status(path: &Path<'_>) -> VerdictCheck {
             Some(c) => check(
                 name,
                 c.outcome,
-                (c.outcome == StepOutcome::Fail).then(|| report.step.clone()),
+                path.originator
+                    .filter(|_| c.outcome == StepOutcome::Fail)
+                    .map(|r| r.hop.clone()),
                 format!("step {}: {}", report.step, c.detail),
                 Vec::new(),
             ),

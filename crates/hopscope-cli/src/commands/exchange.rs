@@ -39,12 +39,14 @@ pub struct ExchangeRunArgs {
     /// Speak HTTP/2 to the inbound gateway instead of HTTP/1.1
     #[arg(long)]
     pub http2: bool,
+    /// Print the run and every verdict as JSON
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ScenariosArgs {
+    /// Print the scenarios as JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -53,6 +55,7 @@ pub struct ScenariosArgs {
 pub struct TraceVerdictArgs {
     /// Exchange id, as `trace list` or `exchange run` shows it
     pub id: String,
+    /// Print the verdict as JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -96,10 +99,11 @@ async fn run_scenario(path: &Path, args: ExchangeRunArgs) -> Result<ExitCode> {
         destination: args.destination,
         http2: args.http2,
     };
+    let plan = workspace.plan_exchange_run(&request).await?;
     if !args.json {
         eprintln!(
-            "running scenario {} (starting the gateway if nothing listens on the public URL's port)",
-            request.scenario.as_deref().unwrap_or("default")
+            "running scenario {} from {} to {} at {}",
+            plan.scenario, plan.originator, plan.destination, plan.public_url
         );
     }
     let json = args.json;

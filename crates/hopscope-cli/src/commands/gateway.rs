@@ -169,7 +169,13 @@ async fn run_gateway(path: &Path, args: GatewayRunArgs) -> Result<()> {
             return Err(error);
         }
     };
-    print_ready(&runtime, &topology);
+    let mut leaking = Vec::new();
+    for destination in topology.destinations.iter().filter(|d| !d.external) {
+        if workspace.leak_private_url(&destination.name).await? {
+            leaking.push(destination.name.clone());
+        }
+    }
+    print_ready(&runtime, &topology, &leaking);
 
     wait_for_stop(signals, events).await;
 
@@ -234,7 +240,9 @@ async fn wait_for_signal(mut signals: StopSignals) {
     }
 }
 
-fn print_ready(runtime: &GatewayRuntime, topology: &Topology) {
+/// Prints the listeners, curl lines, stored faults and the destinations
+/// whose leak-private-URL misbehaviour is on, then the ready line.
+fn print_ready(runtime: &GatewayRuntime, topology: &Topology, leaking: &[String]) {
     for listener in runtime.listeners() {
         println!("{} ({}) listening on {}", listener.hop, listener.kind, listener.address);
         for certificate in &listener.certificates {
@@ -267,6 +275,11 @@ fn print_ready(runtime: &GatewayRuntime, topology: &Topology) {
     }
     for (hop, fault) in runtime.initial_faults() {
         print_fault(hop, fault.as_ref());
+    }
+    for destination in leaking {
+        println!(
+            "misbehaviour of {destination}: leak-private-url on (switch it off with `hopscope gateway misbehave {destination} --leak-private-url false`)"
+        );
     }
     println!();
     println!("gateway ready; press Ctrl-C to stop");

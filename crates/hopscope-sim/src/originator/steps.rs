@@ -230,11 +230,10 @@ impl Originator {
             next = link(&bundle, "next");
             if let Some(url) = &next {
                 if !self.is_public(url) {
-                    let report = reports.last_mut().expect("a report was pushed");
-                    report.checks.insert(
-                        "private-url".into(),
-                        OriginatorCheck::fail(format!("the next link {url:?} is not under the public base URL; it was not followed")),
-                    );
+                    reports.push(self.skipped(
+                        Step::SearchPaging { pages },
+                        &format!("the next link {url:?} is not under the public base URL, so it was not followed"),
+                    ));
                     break;
                 }
             }
@@ -316,11 +315,10 @@ impl Originator {
             return reports;
         };
         if !self.is_public(&status_url) {
-            let report = reports.last_mut().expect("a report was pushed");
-            report.checks.insert(
-                "private-url".into(),
-                OriginatorCheck::fail(format!("Content-Location {status_url:?} is not under the public base URL; it was not polled")),
-            );
+            reports.push(self.skipped(
+                Step::Export,
+                &format!("Content-Location {status_url:?} is not under the public base URL, so it was not polled"),
+            ));
             return reports;
         }
 
@@ -369,11 +367,10 @@ impl Originator {
             .unwrap_or_default();
         for file in files {
             if !self.is_public(&file) {
-                let report = reports.last_mut().expect("a report was pushed");
-                report.checks.insert(
-                    "private-url".into(),
-                    OriginatorCheck::fail(format!("the export file URL {file:?} is not under the public base URL; it was not downloaded")),
-                );
+                reports.push(self.skipped(
+                    Step::Export,
+                    &format!("the export file URL {file:?} is not under the public base URL, so it was not downloaded"),
+                ));
                 continue;
             }
             let mut headers = self.bearer(state);
