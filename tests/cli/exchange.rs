@@ -293,3 +293,19 @@ fn exchange_run_uses_running_gateway() {
     }
     drop(gateway);
 }
+
+#[test]
+fn gateway_of_another_workspace_is_named() {
+    // A fresh demo network has its own authority, unlike the template that
+    // `Env::with_demo` copies.
+    let other = Env::init();
+    let gateway = Gateway::start_simulators(&other);
+    let env = Env::with_demo();
+
+    let run = env.run(&["exchange", "run", "--destination", "d-corp", "--scenario", "read"]);
+
+    assert_eq!(run.code(), Some(1), "{run}");
+    assert!(run.stderr.contains("probably runs another workspace"), "{run}");
+    assert!(run.stderr.contains("127.0.0.1:8443"), "{run}");
+    drop(gateway);
+}

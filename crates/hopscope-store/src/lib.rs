@@ -107,6 +107,16 @@ impl Store {
     }
 }
 
+/// Adds what to do to SQLite's "database is locked", which otherwise does
+/// not say that another process holds the file.
+fn locked_hint(reason: String) -> String {
+    if reason.contains("database is locked") {
+        format!("{reason}; another Hopscope process (a running gateway, the app or another command) is writing to it, so retry when it finishes")
+    } else {
+        reason
+    }
+}
+
 /// Returns the newest schema version this program supports.
 pub fn supported_schema_version() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
@@ -128,7 +138,7 @@ async fn connect(path: &Path, create: bool) -> Result<SqlitePool> {
         .await
         .map_err(|e| Error::Open {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            reason: locked_hint(e.to_string()),
         })
 }
 

@@ -150,6 +150,16 @@ impl Workspace {
             exchanges.push(outcome);
         }
         let started_gateway = runtime.is_some();
+        // Another workspace's gateway on the same port presents
+        // certificates this workspace's authorities did not issue.
+        let foreign = !started_gateway
+            && exchanges.first().and_then(|e| e.report.error.as_deref()).is_some_and(|e| e.contains("invalid peer certificate"));
+        if foreign {
+            return Err(Error::Invalid(format!(
+                "the gateway listening on {gateway_addr} presents a certificate for {} that this workspace's authorities did not issue, so it probably runs another workspace; stop it, or run `exchange run` with that workspace",
+                public.host_str().unwrap_or_default()
+            )));
+        }
         if let Some(runtime) = runtime {
             runtime.stop().await;
         }
