@@ -528,7 +528,7 @@ fn certificates_by_role(path: &Path<'_>, certificates: &HashMap<String, KnownCer
     for (index, record) in legs.iter().enumerate() {
         let expected_role = if index == 0 { "public-endpoint" } else { "private-endpoint" };
         let sni = record.inbound_tls.sni.clone().unwrap_or_default().to_ascii_lowercase();
-        let fingerprint = record.inbound_tls.certificate_sha256.clone();
+        let fingerprint = presented_certificate(&legs, index);
         compared.push(ComparedValue { hop: record.hop.clone(), value: fingerprint.clone() });
         let at = (record.started_at_unix_ms / 1000) as i64;
         let problem = match fingerprint.as_ref().and_then(|f| certificates.get(f)) {
@@ -565,9 +565,7 @@ fn certificates_by_role(path: &Path<'_>, certificates: &HashMap<String, KnownCer
         .iter()
         .enumerate()
         .map(|(index, record)| {
-            let credential = record
-                .inbound_tls
-                .certificate_sha256
+            let credential = presented_certificate(&legs, index)
                 .as_ref()
                 .and_then(|f| certificates.get(f))
                 .map(|k| k.credential.clone())
@@ -577,6 +575,22 @@ fn certificates_by_role(path: &Path<'_>, certificates: &HashMap<String, KnownCer
         })
         .collect();
     check(name, StepOutcome::Pass, None, format!("{}, each valid at that moment", names.join(", ")), compared)
+}
+
+/// Returns the fingerprint of the certificate the hop at `index` presented.
+///
+/// The client's view wins: the previous hop's record of the upstream leg
+/// names the certificate it verified. On a resumed TLS session the server
+/// presents no certificate and records the one it would present now, while
+/// the client still holds the one the session was made with, which after a
+/// rotation is the older one.
+fn presented_certificate(legs: &[&ExchangeRecord], index: usize) -> Option<String> {
+    let upstream_view = index
+        .checked_sub(1)
+        .and_then(|previous| legs[previous].upstream.as_ref())
+        .and_then(|upstream| upstream.tls.as_ref())
+        .and_then(|tls| tls.certificate_sha256.clone());
+    upstream_view.or_else(|| legs[index].inbound_tls.certificate_sha256.clone())
 }
 
 fn authorization_unchanged(path: &Path<'_>) -> VerdictCheck {
@@ -806,4 +820,39 @@ mod tests {
         assert_eq!(trust.outcome, StepOutcome::Fail);
         assert_eq!(trust.hop.as_deref(), Some("int-one"));
     }
+
+    #[test]
+    fn resumed_session_is_judged_by_client_view() {
+        let mut outer = record("int-one", Participant::Intermediary, 20.0, "aa", false);
+        outer.upstream = Some(hopscope_gateway::UpstreamRecord {
+            tls: Some(TlsInfo {
+                certificate_sha256: Some("old".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let mut inner = record("int-two", Participant::Intermediary, 10.0, "aa", false);
+        inner.inbound_tls.certificate_sha256 = Some("new".into());
+        let known = |credential: &str, role: &str, revoked_at: Option<i64>| KnownCertificate {
+            credential: credential.into(),
+            role: role.into(),
+            host: None,
+            not_before: 0,
+            not_after: i64::MAX,
+            revoked_at,
+        };
+        let certificates = HashMap::from([
+            ("cert-int-one".to_string(), known("int-one-public", "public-endpoint", None)),
+            ("old".to_string(), known("int-two-private", "private-endpoint", Some(0))),
+            ("new".to_string(), known("int-two-private", "private-endpoint", None)),
+        ]);
+
+        let verdict = judge(&[outer, inner], &certificates);
+
+        let check = outcome(&verdict, VerdictCheckName::Certificates);
+        assert_eq!(check.outcome, StepOutcome::Fail, "{check:?}");
+        assert!(check.reason.contains("revoked"), "{check:?}");
+        assert_eq!(check.hop.as_deref(), Some("int-two"));
+    }
+
 }
