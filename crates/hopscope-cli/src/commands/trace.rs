@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use hopscope_gateway::{utf8_text, BodyRecord};
+use hopscope_gateway::Participant;
 use hopscope_workspace::{ExchangeDetail, ExchangeSummary};
 
 use super::{open, write_output};
@@ -119,7 +120,12 @@ fn print_detail(detail: &ExchangeDetail) {
     println!("status    {} in {:.1} ms", status_text(summary.status), summary.duration_ms);
     for record in &detail.records {
         println!();
-        println!("hop {} ({})", record.hop, record.http_version);
+        let role = match record.participant {
+            Participant::Intermediary => "hop",
+            Participant::Originator => "originator",
+            Participant::Destination => "destination",
+        };
+        println!("{role} {} ({})", record.hop, record.http_version);
         let tls = &record.inbound_tls;
         println!(
             "  tls       sni {}  {}  {}  certificate sha256 {}",
@@ -140,7 +146,12 @@ fn print_detail(detail: &ExchangeDetail) {
         }
         match &record.response {
             Some(response) => {
-                let origin = if response.from_gateway { "made by this hop" } else { "passed on" };
+                let origin = match record.participant {
+                    Participant::Originator => "received",
+                    Participant::Destination => "sent",
+                    Participant::Intermediary if response.from_gateway => "made by this hop",
+                    Participant::Intermediary => "passed on",
+                };
                 println!("  response  {} ({origin})", response.status);
                 println!(
                     "  res body  {} bytes  sha256 {}",
