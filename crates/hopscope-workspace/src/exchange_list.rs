@@ -153,6 +153,24 @@ pub struct HeaderSearch {
     pub unindexed_records: i64,
 }
 
+/// A scenario the originator simulator can run, for the app's run dialog.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioSummary {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Steps of the scenario; a paged search or an export makes several
+    /// exchanges in one step.
+    pub steps: usize,
+}
+
+/// Returns the scenarios of `hopscope exchange scenarios`, the default first.
+pub fn scenarios() -> Vec<ScenarioSummary> {
+    hopscope_sim::SCENARIOS
+        .iter()
+        .map(|s| ScenarioSummary { name: s.name, description: s.description, steps: s.steps.len() })
+        .collect()
+}
+
 impl Workspace {
     /// Returns the exchanges with a row id above `after_id`, newest first.
     /// Pass 0 for all of them. The list passes the id of an older row to get
@@ -582,6 +600,13 @@ mod tests {
         let prefixes = public_url_prefixes(&topology());
         let (authority, path) = split_target("https://elsewhere.test/d-corp/metadata");
         assert_eq!(destination_for_target(authority.as_deref(), &path, &prefixes), None);
+    }
+
+    #[test]
+    fn default_scenario_listed_first() {
+        let listed = scenarios();
+        assert_eq!(listed[0].name, "default");
+        assert!(listed[0].steps >= 8, "{listed:?}");
     }
 
     #[test]

@@ -51,7 +51,8 @@ pub use gateway_runtime::{
     EndpointStatus, GatewayEvent, GatewayOptions, GatewayRuntime, GatewayStatus, GatewayStopped, ListenerStatus,
 };
 pub use exchange_list::{
-    ExchangeListRow, HeaderSearch, JudgeProgress, RowVerdict, VerdictBadge, VerdictState, EXCHANGE_ROW_FIELDS,
+    scenarios, ExchangeListRow, HeaderSearch, JudgeProgress, RowVerdict, ScenarioSummary, VerdictBadge, VerdictState,
+    EXCHANGE_ROW_FIELDS,
 };
 pub use exchange_live::{
     FiguresRequest, HopFigures, HopSeries, LiveEdge, LiveNode, LiveTopology, NodeCertificateStatus, NodeCredential, NodeKind,
