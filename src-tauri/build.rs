@@ -42,6 +42,20 @@ const COMMANDS: &[&str] = &[
     "gateway_status",
     "gateway_set_fault",
     "gateway_clear_fault",
+    "exchange_rows",
+    "exchange_verdicts",
+    "judge_exchanges",
+    "search_exchange_headers",
+    "index_exchange_headers",
+    "clear_exchanges",
+    "exchange_view",
+    "exchange_curl",
+    "export_exchanges_har",
+    "exchange_scenarios",
+    "run_scenario",
+    "live_topology",
+    "hop_figures",
+    "set_hop_fault",
 ];
 
 fn main() {

@@ -7,6 +7,7 @@
 mod auto_rotation;
 mod commands;
 mod error;
+mod live;
 mod logging;
 mod state;
 
@@ -67,6 +68,20 @@ fn main() -> anyhow::Result<()> {
             commands::gateway::gateway_status,
             commands::gateway::gateway_set_fault,
             commands::gateway::gateway_clear_fault,
+            commands::exchanges::exchange_rows,
+            commands::exchanges::exchange_verdicts,
+            commands::exchanges::judge_exchanges,
+            commands::exchanges::search_exchange_headers,
+            commands::exchanges::index_exchange_headers,
+            commands::exchanges::clear_exchanges,
+            commands::exchanges::exchange_view,
+            commands::exchanges::exchange_curl,
+            commands::exchanges::export_exchanges_har,
+            commands::exchanges::exchange_scenarios,
+            commands::exchanges::run_scenario,
+            commands::exchanges::live_topology,
+            commands::exchanges::hop_figures,
+            commands::exchanges::set_hop_fault,
         ])
         .build(tauri::generate_context!())?
         .run(|app, event| {

@@ -2,7 +2,7 @@
 //! or clear a hop's fault while it runs.
 
 use hopscope_workspace::{Fault, GatewayStatus, GatewayStopped};
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use crate::error::CommandError;
 use crate::state::AppState;
@@ -11,22 +11,9 @@ use crate::state::AppState;
 /// Fails when it already runs, when the topology has no intermediary, or
 /// when a port is in use (the message names the address).
 #[tauri::command]
-#[tracing::instrument(skip(state), err(Debug))]
-pub async fn gateway_start(state: State<'_, AppState>) -> Result<GatewayStatus, CommandError> {
-    let workspace = state.workspace().await?;
-    // Held across the start, so two clicks cannot start two gateways.
-    let mut running = state.gateway.lock().await;
-    if running.is_some() {
-        return Err(CommandError {
-            code: "gateway-running",
-            message: "the gateway is already running; stop it first".to_owned(),
-        });
-    }
-    let runtime = workspace.start_gateway().await?;
-    let status = runtime.status();
-    tracing::info!(listeners = status.listeners.len(), "gateway started");
-    *running = Some(runtime);
-    Ok(status)
+#[tracing::instrument(skip(app, state), err(Debug))]
+pub async fn gateway_start(app: AppHandle, state: State<'_, AppState>) -> Result<GatewayStatus, CommandError> {
+    state.start_gateway(&app).await
 }
 
 /// Stops the gateway after open requests finish and pending records are

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod authorities;
 pub mod credentials;
+pub mod exchanges;
 pub mod files;
 pub mod gateway;
 pub mod topology;
