@@ -32,6 +32,20 @@ import type {
   TrustListView,
   WorkspaceStatus,
 } from './types';
+import type {
+  CurlCommand,
+  ExchangeRun,
+  ExchangeRunRequest,
+  ExchangeView,
+  HarExport,
+  HeaderSearch,
+  HopFigures,
+  JudgeProgress,
+  LiveTopology,
+  RawExchangeRow,
+  RowVerdict,
+  ScenarioSummary,
+} from './exchangeTypes';
 
 export const api = {
   workspaceStatus: () => invoke<WorkspaceStatus>('workspace_status'),
@@ -89,6 +103,22 @@ export const api = {
   gatewayStatus: () => invoke<GatewayStatus | null>('gateway_status'),
   gatewaySetFault: (hop: string, fault: Fault) => invoke<GatewayStatus>('gateway_set_fault', { hop, fault }),
   gatewayClearFault: (hop: string) => invoke<GatewayStatus>('gateway_clear_fault', { hop }),
+
+  exchangeRows: (afterId: number) => invoke<RawExchangeRow[]>('exchange_rows', { afterId }),
+  exchangeVerdicts: (ids: number[]) => invoke<RowVerdict[]>('exchange_verdicts', { ids }),
+  judgeExchanges: (limit: number) => invoke<JudgeProgress>('judge_exchanges', { limit }),
+  searchExchangeHeaders: (text: string) => invoke<HeaderSearch>('search_exchange_headers', { text }),
+  indexExchangeHeaders: (maxRecords: number) => invoke<number>('index_exchange_headers', { maxRecords }),
+  clearExchanges: () => invoke<number>('clear_exchanges'),
+  exchangeView: (exchangeId: string) => invoke<ExchangeView>('exchange_view', { exchangeId }),
+  exchangeCurl: (exchangeId: string) => invoke<CurlCommand>('exchange_curl', { exchangeId }),
+  exportExchangesHar: (exchangeIds: string[], path: string) => invoke<HarExport>('export_exchanges_har', { exchangeIds, path }),
+  exchangeScenarios: () => invoke<ScenarioSummary[]>('exchange_scenarios'),
+  runScenario: (request: ExchangeRunRequest) => invoke<ExchangeRun>('run_scenario', { request }),
+  liveTopology: (windowSeconds: number) => invoke<LiveTopology>('live_topology', { windowSeconds }),
+  hopFigures: (windowSeconds: number, bucketSeconds: number) =>
+    invoke<HopFigures>('hop_figures', { request: { window_seconds: windowSeconds, bucket_seconds: bucketSeconds } }),
+  setHopFault: (hop: string, fault: Fault | null) => invoke<void>('set_hop_fault', { hop, fault }),
 };
 
 export function isCommandError(value: unknown): value is CommandError {

@@ -12,6 +12,9 @@ export type View =
   | 'topology'
   | 'trust'
   | 'gateway'
+  | 'exchanges'
+  | 'traffic'
+  | 'exchange'
   | 'detail';
 
 export type DialogRequest =
@@ -30,7 +33,11 @@ export type DialogRequest =
   | { kind: 'trust-remove'; destination: string; entry: string; label: string }
   | { kind: 'trust-revert'; destination: string; version: number; current: number }
   | { kind: 'trust-export'; destination: string }
-  | { kind: 'trust-import'; destination: string };
+  | { kind: 'trust-import'; destination: string }
+  | { kind: 'run-scenario' }
+  | { kind: 'clear-exchanges'; count: number }
+  | { kind: 'export-har'; exchangeIds: string[]; label: string }
+  | { kind: 'curl'; exchangeId: string };
 
 export interface Toast {
   id: number;
@@ -44,6 +51,10 @@ class UiState {
   detailName = $state<string | null>(null);
   /** View that "back" returns to from the detail view. */
   previousView = $state<View>('certificates');
+  /** The exchange the exchange view shows. */
+  exchangeId = $state<string | null>(null);
+  /** View that "back" returns to from the exchange view. */
+  exchangeBackView = $state<View>('exchanges');
   /** The destination whose trust list the trust view shows. */
   trustDestination = $state<string | null>(null);
   dialog = $state<DialogRequest | null>(null);
@@ -62,13 +73,19 @@ class UiState {
     this.view = 'detail';
   }
 
+  openExchange(exchangeId: string) {
+    if (this.view !== 'exchange') this.exchangeBackView = this.view;
+    this.exchangeId = exchangeId;
+    this.view = 'exchange';
+  }
+
   openTrust(destination: string) {
     this.trustDestination = destination;
     this.view = 'trust';
   }
 
   back() {
-    this.view = this.previousView;
+    this.view = this.view === 'exchange' ? this.exchangeBackView : this.previousView;
   }
 
   open(dialog: DialogRequest) {
