@@ -21,7 +21,7 @@ const D_CORP_METADATA: &str = "https://fhir.int-one.test:8443/d-corp/metadata";
 
 /// Returns the path where `prepare` writes the demo authority's PEM, for
 /// `curl --cacert`.
-fn authorities_path(workspace: &Path) -> PathBuf {
+pub fn authorities_path(workspace: &Path) -> PathBuf {
     workspace.with_file_name("authorities.pem")
 }
 

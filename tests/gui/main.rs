@@ -5,6 +5,7 @@
 
 mod bench;
 mod driver;
+mod exchanges;
 mod gateway;
 mod lifecycle;
 mod topology_trust;
@@ -297,6 +298,27 @@ async fn gateway_start_fault_stop() -> Result<()> {
         gateway::request_counts(gui, &workspace).await?;
         gateway::fault_on_int_two(gui, &workspace).await?;
         gateway::stop(gui).await?;
+        check_log_has_no_secrets(temp, &[PASSPHRASE])
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchanges_run_inspect_export() -> Result<()> {
+    // Held for the whole scenario: the app's gateway runs on the demo ports.
+    let _ports = gateway::PortLock::acquire().await?;
+    with_app("exchanges", Start::GatewayDemo, async |gui, temp| {
+        let workspace = temp.join("workspace.db");
+        topology_trust::unlock(gui).await?;
+        exchanges::run_default_from_empty_list(gui).await?;
+        exchanges::open_exchange_with_every_hop(gui).await?;
+        exchanges::set_fault_in_topology(gui, Some("tamper-body"), Some("04-topology")).await?;
+        exchanges::run_read_to_d_corp(gui).await?;
+        exchanges::see_tampered_exchange(gui, &workspace).await?;
+        exchanges::set_fault_in_topology(gui, None, None).await?;
+        gui.click("nav-exchanges").await?;
+        exchanges::repeat_with_curl(gui, &workspace, &gateway::authorities_path(&workspace)).await?;
+        exchanges::export_marked_as_har(gui, temp).await?;
         check_log_has_no_secrets(temp, &[PASSPHRASE])
     })
     .await
