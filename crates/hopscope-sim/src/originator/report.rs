@@ -45,10 +45,15 @@ impl OriginatorCheck {
 /// the `details` of the originator's record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepReport {
+    /// Empty for a skipped step, which made no exchange (null in JSON, as
+    /// are `method` and `url` then).
+    #[serde(serialize_with = "empty_as_null", deserialize_with = "null_as_empty")]
     pub exchange_id: String,
     /// Step name (`register`, `search`, …).
     pub step: String,
+    #[serde(serialize_with = "empty_as_null", deserialize_with = "null_as_empty")]
     pub method: String,
+    #[serde(serialize_with = "empty_as_null", deserialize_with = "null_as_empty")]
     pub url: String,
     /// Status received; absent when no response arrived.
     pub status: Option<u16>,
@@ -69,5 +74,44 @@ impl StepReport {
     /// True when a response arrived and no check failed.
     pub fn passed(&self) -> bool {
         self.error.is_none() && self.checks.values().all(|c| c.outcome != StepOutcome::Fail)
+    }
+}
+
+fn empty_as_null<S: serde::Serializer>(value: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    if value.is_empty() {
+        serializer.serialize_none()
+    } else {
+        serializer.serialize_str(value)
+    }
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skipped_step_has_null_ids_in_json() {
+        let report = StepReport {
+            exchange_id: String::new(),
+            step: "token".into(),
+            method: String::new(),
+            url: String::new(),
+            status: None,
+            expected_status: Vec::new(),
+            body_size: 0,
+            body_sha256: None,
+            token_received_sha256: None,
+            checks: BTreeMap::new(),
+            error: Some("skipped because registration was refused".into()),
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["exchange_id"], serde_json::Value::Null);
+        assert_eq!(json["url"], serde_json::Value::Null);
+        let back: StepReport = serde_json::from_value(json).unwrap();
+        assert_eq!(back, report);
     }
 }
