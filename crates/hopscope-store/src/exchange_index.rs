@@ -50,6 +50,99 @@ pub async fn list_rows(conn: &mut SqliteConnection, after_id: i64) -> Result<Vec
     .await?)
 }
 
+/// A destination's public URL, to find the destination of an exchange that
+/// no destination simulator recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    pub destination: String,
+    /// The public URL without a trailing slash, as the originator simulator
+    /// builds the URLs it records.
+    pub url: String,
+    /// Its path without a trailing slash; empty for a root URL.
+    pub path: String,
+}
+
+/// Which rows [`list_rows_json`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowSelection {
+    /// Every exchange with a row id above this one.
+    After(i64),
+    /// The exchange with this row id.
+    Only(i64),
+}
+
+/// Returns exchanges as one JSON array, newest first, each row an array of
+/// row id, exchange id, start (ms), originator, destination, method, path
+/// and query, status, duration (ms), hop records, verdict (`passed`,
+/// `failed` or `unjudged`), failed hop and failed checks (comma-separated).
+///
+/// SQLite builds the JSON, which for 100,000 rows takes a fraction of the
+/// time that decoding them row by row does. The destination is the
+/// destination simulator's, else the one whose public URL is the longest
+/// prefix of the target (the whole URL the originator simulator records,
+/// or the path a hop records), when exactly one is. The path is the target
+/// from the first slash after a whole URL's authority.
+pub async fn list_rows_json(conn: &mut SqliteConnection, selection: RowSelection, public_urls: &[PublicUrl]) -> Result<String> {
+    let mut query = QueryBuilder::<Sqlite>::new("WITH prefixes(destination, url, path) AS (");
+    if public_urls.is_empty() {
+        query.push("SELECT NULL, NULL, NULL WHERE 0");
+    } else {
+        query.push("VALUES ");
+        let mut values = query.separated(", ");
+        for prefix in public_urls {
+            values.push("(");
+            values.push_bind_unseparated(prefix.destination.clone());
+            values.push_unseparated(", ");
+            values.push_bind_unseparated(prefix.url.clone());
+            values.push_unseparated(", ");
+            values.push_bind_unseparated(prefix.path.clone());
+            values.push_unseparated(")");
+        }
+    }
+    query.push(
+        ")
+         SELECT json_group_array(json_array(
+             e.id, e.exchange_id, e.started_at_ms, f.originator,
+             COALESCE(f.destination, (
+                 SELECT destination FROM (
+                     SELECT m.destination, m.len, max(m.len) OVER () AS longest, count(*) OVER (PARTITION BY m.len) AS ties
+                     FROM (
+                         SELECT p.destination, length(p.path) AS len FROM prefixes p
+                         WHERE CASE WHEN e.target LIKE 'http://%' OR e.target LIKE 'https://%'
+                             THEN lower(substr(e.target, 1, length(p.url))) = lower(p.url)
+                                  AND substr(e.target, length(p.url) + 1, 1) IN ('', '/', '?')
+                             ELSE substr(e.target, 1, length(p.path)) = p.path
+                                  AND substr(e.target, length(p.path) + 1, 1) IN ('', '/', '?')
+                         END
+                     ) m
+                 ) WHERE len = longest AND ties = 1
+             )),
+             e.method,
+             CASE WHEN e.target LIKE 'http://%' OR e.target LIKE 'https://%' THEN
+                 CASE WHEN instr(substr(e.target, instr(e.target, '://') + 3), '/') > 0
+                     THEN substr(substr(e.target, instr(e.target, '://') + 3), instr(substr(e.target, instr(e.target, '://') + 3), '/'))
+                     ELSE '/'
+                 END
+                 ELSE e.target
+             END,
+             e.status, e.duration_ms, e.hop_count,
+             CASE WHEN v.hop_count = e.hop_count THEN CASE WHEN v.passed THEN 'passed' ELSE 'failed' END ELSE 'unjudged' END,
+             CASE WHEN v.hop_count = e.hop_count THEN v.failed_hop END,
+             CASE WHEN v.hop_count = e.hop_count THEN v.failed_checks ELSE '' END
+         ) ORDER BY e.id DESC)
+         FROM exchanges e
+         LEFT JOIN exchange_facts f ON f.exchange_rowid = e.id
+         LEFT JOIN verdicts v ON v.exchange_rowid = e.id
+         WHERE ",
+    );
+    match selection {
+        RowSelection::After(id) => query.push("e.id > ").push_bind(id),
+        RowSelection::Only(id) => query.push("e.id = ").push_bind(id),
+    };
+    let (json,): (String,) = query.build_query_as().fetch_one(conn).await?;
+    Ok(json)
+}
+
 /// Returns the list rows of the given exchange row ids, in no particular order.
 pub async fn rows_by_id(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<ExchangeListRow>> {
     if ids.is_empty() {
@@ -298,6 +391,66 @@ mod tests {
         assert_eq!(list_rows(&mut conn, rows[1].id).await.unwrap().len(), 1, "only rows after the given id");
         let by_id = rows_by_id(&mut conn, &[rows[1].id]).await.unwrap();
         assert_eq!(by_id, [rows[1].clone()]);
+    }
+
+    fn prefix(destination: &str, url: &str, path: &str) -> PublicUrl {
+        PublicUrl { destination: destination.into(), url: url.into(), path: path.into() }
+    }
+
+    #[tokio::test]
+    async fn rows_json_paths_destinations_and_verdicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("ws.db")).await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let mut originator = record("x1", "clinic-a", 9.0, ORIGINATOR);
+        originator.target = "https://fhir.int-one.test:8443/d-corp/Patient?_count=5";
+        insert_hop_record(&mut conn, &originator).await.unwrap();
+        let mut by_path = record("x2", "int-one", 5.0, INTERMEDIARY);
+        by_path.target = "/r4/metadata";
+        insert_hop_record(&mut conn, &by_path).await.unwrap();
+        let mut unknown = record("x3", "int-one", 5.0, INTERMEDIARY);
+        unknown.target = "/shared/metadata";
+        insert_hop_record(&mut conn, &unknown).await.unwrap();
+        insert_hop_record(&mut conn, &record("x4", "d-corp", 1.0, DESTINATION)).await.unwrap();
+        let ids: Vec<i64> = list_rows(&mut conn, 0).await.unwrap().iter().map(|r| r.id).collect();
+        let verdict = NewVerdict {
+            exchange_rowid: ids[3],
+            hop_count: 1,
+            passed: false,
+            failed_hop: Some("int-two"),
+            failed_checks: "body-unchanged,signature-valid",
+            verdict_json: "{}",
+            computed_at_ms: 1,
+        };
+        store_verdict(&mut conn, &verdict).await.unwrap();
+        let prefixes = [
+            prefix("d-corp", "https://fhir.int-one.test:8443/d-corp", "/d-corp"),
+            prefix("b-corp", "https://fhir.b-corp.test:8443/r4", "/r4"),
+            prefix("s-one", "https://one.test/shared", "/shared"),
+            prefix("s-two", "https://two.test/shared", "/shared"),
+        ];
+
+        let json = list_rows_json(&mut conn, RowSelection::After(0), &prefixes).await.unwrap();
+
+        let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let rows = rows.as_array().unwrap();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0][1], "x4");
+        assert_eq!(rows[0][4], "d-corp", "from the destination's record");
+        assert_eq!(rows[1][4], serde_json::Value::Null, "two destinations share the path /shared");
+        assert_eq!(rows[2][4], "b-corp", "by path");
+        assert_eq!(rows[3][4], "d-corp", "by whole URL");
+        assert_eq!(rows[3][6], "/d-corp/Patient?_count=5");
+        assert_eq!(rows[3][10], "failed");
+        assert_eq!(rows[3][11], "int-two");
+        assert_eq!(rows[3][12], "body-unchanged,signature-valid");
+        assert_eq!(rows[0][10], "unjudged");
+        assert_eq!(rows[0][12], "");
+
+        let only = list_rows_json(&mut conn, RowSelection::Only(ids[2]), &[]).await.unwrap();
+        let only: serde_json::Value = serde_json::from_str(&only).unwrap();
+        assert_eq!(only.as_array().unwrap().len(), 1);
+        assert_eq!(only[0][4], serde_json::Value::Null, "no public URL to match");
     }
 
     #[tokio::test]

@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 
 use hopscope_workspace::{
-    CurlCommand, ExchangeListRow, ExchangeRun, ExchangeRunRequest, ExchangeView, Fault, FiguresRequest, HarExport,
+    CurlCommand, ExchangeRun, ExchangeRunRequest, ExchangeView, Fault, FiguresRequest, HarExport,
     HeaderSearch, HopFigures, JudgeProgress, LiveTopology, RowVerdict, ScenarioSummary,
 };
+use tauri::ipc::Response;
 use tauri::{AppHandle, State};
 
 use crate::error::CommandError;
@@ -15,11 +16,12 @@ use crate::live;
 use crate::state::AppState;
 
 /// Returns the exchanges with a row id above `after_id`, newest first, each
-/// as an array in the order of `EXCHANGE_ROW_FIELDS`.
+/// as an array in the order of `EXCHANGE_ROW_FIELDS`. The JSON is passed on
+/// as the workspace wrote it, without decoding 100,000 rows.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(Debug))]
-pub async fn exchange_rows(state: State<'_, AppState>, after_id: i64) -> Result<Vec<ExchangeListRow>, CommandError> {
-    Ok(state.workspace().await?.exchange_rows(after_id).await?)
+pub async fn exchange_rows(state: State<'_, AppState>, after_id: i64) -> Result<Response, CommandError> {
+    Ok(Response::new(state.workspace().await?.exchange_rows_json(after_id).await?))
 }
 
 /// Returns the verdict badges of the rows `ids`, judging those without a
