@@ -45,7 +45,7 @@ export interface ExchangeRow {
   duration_ms: number;
   hops: number;
   verdict: VerdictBadgeValue;
-  /** `target` in lower case, for the text filter. */
+  /** Method and target in lower case, for the text filter. */
   search: string;
 }
 

@@ -27,7 +27,7 @@ export function decodeRow(raw: RawExchangeRow): ExchangeRow {
     duration_ms,
     hops,
     verdict: { state, failed_hop, failed_checks: failed_checks === '' ? [] : failed_checks.split(',') },
-    search: target.toLowerCase(),
+    search: `${method} ${target}`.toLowerCase(),
   };
 }
 
@@ -120,13 +120,7 @@ export function filterRows(rows: ExchangeRow[], filter: ExchangeFilter, headerMa
     }
     if (filter.status !== 'all' && statusClass(row.status) !== filter.status) continue;
     if (filter.failedOnly && row.verdict.state !== 'failed') continue;
-    if (
-      text &&
-      !row.search.includes(text) &&
-      !row.exchange_id.includes(text) &&
-      row.method.toLowerCase() !== text &&
-      !(headerMatches?.has(row.id) ?? false)
-    ) {
+    if (text && !row.search.includes(text) && !row.exchange_id.includes(text) && !(headerMatches?.has(row.id) ?? false)) {
       continue;
     }
     out.push(row);
