@@ -37,6 +37,7 @@ bench: deps build
 	@command -v h2load > /dev/null && command -v nginx > /dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nghttp2-client nginx; }
 	bash bench/run.sh
 	bash bench/gateway.sh
+	bash bench/exchanges.sh
 
 deps: apt-deps npm-deps tools
 

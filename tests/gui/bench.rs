@@ -94,7 +94,7 @@ async fn bench_open_large_workspace() -> Result<()> {
 
 /// Resident memory (KiB) of every hopscope-app process and the WebKit
 /// processes it started, by process name.
-fn rss_of_app_processes() -> Vec<(String, u64)> {
+pub(crate) fn rss_of_app_processes() -> Vec<(String, u64)> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else { return found };
     for entry in entries.flatten() {

@@ -19,6 +19,20 @@ use crate::ui::{testid, Gui, WAIT};
 /// seconds alone, more on a loaded 2-core machine.
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Stores `Date.now()` in `window.hopscopeRowSeen` when a row with the
+/// target `arguments[0]` is rendered.
+const WATCH_FOR_ROW: &str = r#"
+const selector = `[data-testid="exchange-row"][data-target="${arguments[0]}"]`;
+window.hopscopeRowSeen = null;
+const observer = new MutationObserver(() => {
+  if (window.hopscopeRowSeen === null && document.querySelector(selector)) {
+    window.hopscopeRowSeen = Date.now();
+    observer.disconnect();
+  }
+});
+observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+"#;
+
 fn row(target: &str) -> String {
     format!("[data-testid=\"exchange-row\"][data-target=\"{target}\"]")
 }
@@ -264,16 +278,20 @@ pub async fn export_marked_as_har(gui: &Gui, temp: &Path) -> Result<()> {
 /// CapabilityStatement carry the time.
 pub async fn repeat_with_curl(gui: &Gui, workspace: &Path, authorities: &Path) -> Result<()> {
     let target = "/d-corp/Patient/pat-0001";
-    let sent = Instant::now();
+    // The page notes the time the row appears, to measure how long after
+    // the exchange ended the list showed it.
+    gui.client.execute(WATCH_FOR_ROW, vec![target.into()]).await?;
     let output = Command::new("curl")
         .args(["--silent", "--show-error", "--max-time", "20", "--resolve", "fhir.int-one.test:8443:127.0.0.1", "--cacert"])
         .arg(authorities)
         .arg(format!("https://fhir.int-one.test:8443{target}"))
         .output()
         .context("running curl; install it (Debian package curl)")?;
+    let ended_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as f64;
     ensure!(output.status.success(), "curl failed: {}", String::from_utf8_lossy(&output.stderr));
     gui.css(&row(target)).await?;
-    eprintln!("the curl exchange appeared in the list {:?} after curl started", sent.elapsed());
+    let seen_ms = gui.client.execute("return window.hopscopeRowSeen", vec![]).await?.as_f64().context("the page saw the row")?;
+    eprintln!("the curl exchange appeared in the list {:.0} ms after curl exited", seen_ms - ended_ms);
     let exchange_id = attribute(gui, &row(target), "data-exchange").await?;
 
     gui.css(&format!("{} [data-testid=\"exchange-open\"]", row(target))).await?.click().await?;

@@ -4,6 +4,7 @@
 //! TAURI_DRIVER and HOPSCOPE_ARTIFACTS (see driver.rs for the defaults).
 
 mod bench;
+mod bench_exchanges;
 mod driver;
 mod exchanges;
 mod gateway;
