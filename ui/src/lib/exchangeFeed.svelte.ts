@@ -1,6 +1,7 @@
 // The live exchange list shared by the exchange screens: every stored
-// exchange, newest first, refreshed on the `exchanges-recorded` event while
-// not paused, with verdicts fetched for the rows in view.
+// exchange, newest first, refreshed on the `exchanges-recorded` event (or
+// every 2 seconds without events) while not paused, with verdicts fetched
+// for the rows in view.
 
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { api, errorMessage } from './api';
@@ -9,6 +10,11 @@ import type { ExchangeRow } from './exchangeTypes';
 
 /** Verdicts asked for per call; more rows than a screen shows. */
 const VERDICT_BATCH = 100;
+/**
+ * Without events for this long, the list reads new rows itself: a gateway
+ * that another process runs (`hopscope gateway run`) sends the app no events.
+ */
+const POLL_MS = 2000;
 
 class ExchangeFeed {
   /** Every exchange the list knows, newest first. Replaced, never mutated in length. */
@@ -24,6 +30,7 @@ class ExchangeFeed {
   lastRefreshMs = $state(0);
 
   private unlisten: UnlistenFn | null = null;
+  private lastEvent = 0;
   private refreshing = false;
   private refreshAgain = false;
   private judging = new Set<number>();
@@ -32,6 +39,7 @@ class ExchangeFeed {
   async start() {
     if (!this.unlisten) {
       this.unlisten = await listen<number>('exchanges-recorded', () => {
+        this.lastEvent = Date.now();
         if (this.paused) {
           this.missed += 1;
         } else {
@@ -39,7 +47,12 @@ class ExchangeFeed {
         }
       });
     }
-    if (!this.loaded) await this.reload();
+    if (!this.loaded) {
+      setInterval(() => {
+        if (!this.paused && Date.now() - this.lastEvent > POLL_MS && document.visibilityState === 'visible') void this.refresh();
+      }, POLL_MS);
+      await this.reload();
+    }
   }
 
   /** Reads every row again, as after clearing or at start. */
