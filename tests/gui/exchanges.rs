@@ -243,7 +243,13 @@ pub async fn export_marked_as_har(gui: &Gui, temp: &Path) -> Result<()> {
     let mut marked = Vec::new();
     for row in rows.iter().take(2) {
         marked.push(row.attr("data-exchange").await?.context("a row names its exchange")?);
-        row.find(fantoccini::Locator::Css("[data-testid=\"exchange-mark\"]")).await?.click().await?;
+    }
+    // Found again by exchange id, so that a row the list adds meanwhile
+    // cannot shift the click to another exchange.
+    for exchange in &marked {
+        let selector = format!("[data-testid=\"exchange-row\"][data-exchange=\"{exchange}\"]");
+        gui.css(&format!("{selector} [data-testid=\"exchange-mark\"]")).await?.click().await?;
+        gui.css(&format!("{selector}[aria-selected=\"true\"]")).await?;
     }
     let target = temp.join("marked.har");
     gui.click("exchanges-export").await?;
@@ -264,8 +270,9 @@ pub async fn export_marked_as_har(gui: &Gui, temp: &Path) -> Result<()> {
         let hops = entry["_hopscope"]["hops"].as_array().map_or(0, Vec::len);
         ensure!(hops >= 3, "each entry holds the records of int-one, int-two and d-corp, has {hops}");
     }
-    for row in rows.iter().take(2) {
-        row.find(fantoccini::Locator::Css("[data-testid=\"exchange-mark\"]")).await?.click().await?;
+    for exchange in &marked {
+        let selector = format!("[data-testid=\"exchange-row\"][data-exchange=\"{exchange}\"] [data-testid=\"exchange-mark\"]");
+        gui.css(&selector).await?.click().await?;
     }
     Ok(())
 }
@@ -321,5 +328,7 @@ pub async fn repeat_with_curl(gui: &Gui, workspace: &Path, authorities: &Path) -
     ensure!(digest == recorded, "the repeated request's body digest {digest} should be the recorded {recorded}");
     ensure!(hex::encode(Sha256::digest(&output.stdout)) == recorded, "the first request's body should have the recorded digest");
     gui.click("exchange-back").await?;
+    // The repeat is an exchange of its own.
+    gui.wait_count(&row(target), 2).await?;
     Ok(())
 }
