@@ -364,7 +364,7 @@ mod tests {
                 ],
                 body: BodyRecord {
                     size: body.map_or(0, |b| b.len() as u64),
-                    captured: body.map(|b| bytes::Bytes::copy_from_slice(b)),
+                    captured: body.map(bytes::Bytes::copy_from_slice),
                     ..Default::default()
                 },
                 ..Default::default()
