@@ -108,6 +108,10 @@ async fn serve_connection(
             );
             return;
         }
+        Ok(Err(error)) if error.is_closed_before_hello() => {
+            tracing::debug!(hop = %hop.hop, peer = %peer, "connection closed before a TLS ClientHello");
+            return;
+        }
         Ok(Err(error)) => {
             tracing::warn!(hop = %hop.hop, peer = %peer, error = %error, "TLS handshake failed");
             return;

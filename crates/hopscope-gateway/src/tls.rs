@@ -256,6 +256,14 @@ pub enum AcceptError {
     Config(rustls::Error),
 }
 
+impl AcceptError {
+    /// True when the peer closed the connection before its ClientHello, as
+    /// a port probe does; not worth a warning.
+    pub fn is_closed_before_hello(&self) -> bool {
+        matches!(self, AcceptError::Handshake(error) if error.kind() == std::io::ErrorKind::UnexpectedEof)
+    }
+}
+
 /// Serves one certificate chosen before the handshake.
 #[derive(Debug)]
 struct PinnedCertificate(Arc<CertifiedKey>);
