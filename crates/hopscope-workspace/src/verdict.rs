@@ -102,7 +102,7 @@ impl VerdictCheckName {
     }
 }
 
-/// What a verdict needs to know of a certificate a hop presented.
+/// Facts about a certificate a hop presented, as a verdict needs them.
 #[derive(Debug, Clone)]
 pub struct KnownCertificate {
     pub credential: String,
@@ -194,8 +194,8 @@ impl<'a> Path<'a> {
         Path { originator, report, intermediaries, destination }
     }
 
-    /// Every participant that sent the response on, innermost first after
-    /// the destination: the order a changed value travels in.
+    /// Returns every participant that sent the response on, innermost
+    /// first after the destination: the order a changed value travels in.
     fn outward(&self) -> Vec<&'a ExchangeRecord> {
         let mut hops: Vec<&ExchangeRecord> = self.intermediaries.iter().rev().copied().collect();
         hops.extend(self.originator);
@@ -210,7 +210,7 @@ impl<'a> Path<'a> {
         names
     }
 
-    /// The record whose response is the reference: the destination's, or
+    /// Returns the record whose response is the reference: the destination's, or
     /// for a destination without a simulator (an external server) the
     /// innermost intermediary's, which passed on what the server sent.
     fn reference(&self) -> Option<&'a ExchangeRecord> {
@@ -222,8 +222,8 @@ impl<'a> Path<'a> {
         })
     }
 
-    /// The intermediary that made the response the originator got, if one
-    /// did: the innermost that answered itself, or else the innermost that
+    /// Returns the intermediary that made the response the originator got,
+    /// if one did: the innermost that answered itself, or else the innermost that
     /// sent no response at all.
     fn answered_by_intermediary(&self) -> Option<&'a ExchangeRecord> {
         let answered = self
@@ -236,15 +236,15 @@ impl<'a> Path<'a> {
             .copied()
     }
 
-    /// The innermost intermediary that sent no response, such as one that
-    /// dropped the connection.
+    /// Returns the innermost intermediary that sent no response, such as one
+    /// that dropped the connection.
     fn silent_intermediary(&self) -> Option<&'a ExchangeRecord> {
         self.intermediaries.iter().rev().find(|r| r.response.is_none()).copied()
     }
 }
 
-/// Computes a verdict from the records of one exchange and the certificates
-/// the workspace knows by SHA-256 fingerprint.
+/// Computes a verdict from the records of one exchange and the workspace's
+/// certificates by SHA-256 fingerprint.
 pub fn judge(records: &[ExchangeRecord], certificates: &HashMap<String, KnownCertificate>) -> Verdict {
     let path = Path::new(records);
     let outermost = path.originator.or(path.intermediaries.first().copied()).or(path.destination);
