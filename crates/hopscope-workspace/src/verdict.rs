@@ -582,7 +582,7 @@ fn certificates_by_role(path: &Path<'_>, certificates: &HashMap<String, KnownCer
 /// The client's view wins: the previous hop's record of the upstream leg
 /// names the certificate it verified. On a resumed TLS session the server
 /// presents no certificate and records the one it would present now, while
-/// the client still holds the one the session was made with, which after a
+/// the client still has the one the session was made with, which after a
 /// rotation is the older one.
 fn presented_certificate(legs: &[&ExchangeRecord], index: usize) -> Option<String> {
     let upstream_view = index

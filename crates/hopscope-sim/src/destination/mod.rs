@@ -42,7 +42,7 @@ use crate::signing::SigningIdentity;
 /// Largest request body the destination reads, in bytes.
 pub const MAX_REQUEST_BODY: usize = 16 * 1024 * 1024;
 
-/// What a destination simulator is started with.
+/// Configuration of a destination simulator.
 #[derive(Clone)]
 pub struct DestinationConfig {
     /// Destination name (`d-corp`), written as the hop of its records.
@@ -61,7 +61,7 @@ pub struct DestinationConfig {
     /// Key and chain of the destination-signing credential.
     pub signing: SigningIdentity,
     pub trust: DestinationTrust,
-    /// Where records of its exchanges go; none to keep no records.
+    /// Sink for the records of its exchanges; none keeps no records.
     pub records: Option<RecordSink>,
     /// Seed of the sample resources, so that runs are repeatable.
     pub seed: u64,

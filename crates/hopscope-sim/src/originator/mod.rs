@@ -34,11 +34,11 @@ use crate::scenario::{Scenario, Step};
 use crate::signing::{check_digest, verify_jwt_with_certificate, verify_response, SigningIdentity};
 use crate::udap::{x5c_chain, JWT_BEARER_ASSERTION};
 
-/// Longest time an export may stay in progress before the originator gives
+/// Maximum time an export may stay in progress before the originator gives
 /// up polling.
 const EXPORT_POLL_LIMIT: Duration = Duration::from_secs(30);
 
-/// What the originator simulator runs with.
+/// Configuration of the originator simulator.
 #[derive(Clone)]
 pub struct OriginatorConfig {
     /// Originator name (`clinic-a`), written as the hop of its records.
@@ -61,7 +61,7 @@ pub struct OriginatorConfig {
     /// SHA-256 (hex) of the destination-signing certificate the workspace
     /// holds, compared with the one in the signed metadata.
     pub expected_signing_sha256: Option<String>,
-    /// Where records of its exchanges go.
+    /// Sink for the records of its exchanges.
     pub records: Option<RecordSink>,
     /// Speak HTTP/2 to the gateway instead of HTTP/1.1.
     pub http2: bool,
@@ -75,7 +75,7 @@ mod steps;
 
 pub use report::{OriginatorCheck, StepOutcome, StepReport};
 
-/// What earlier steps found that later steps need.
+/// Findings of earlier steps that later steps need.
 #[derive(Default)]
 struct RunState {
     /// DER destination-signing certificate from the signed metadata.

@@ -1,4 +1,4 @@
-//! What the originator saw of one exchange and what it checked.
+//! The originator's report of one exchange: the response it saw and its checks.
 
 use std::collections::BTreeMap;
 
@@ -41,8 +41,8 @@ impl OriginatorCheck {
     }
 }
 
-/// What the originator saw of one exchange and what it checked. It is also
-/// the `details` of the originator's record.
+/// The originator's report of one exchange: the response it saw and its
+/// checks. It is also the `details` of the originator's record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepReport {
     /// Empty for a skipped step, which made no exchange (null in JSON, as
@@ -66,7 +66,7 @@ pub struct StepReport {
     /// `private-url`, and `signed-metadata` or `token-signature` on the
     /// steps that have them.
     pub checks: BTreeMap<String, OriginatorCheck>,
-    /// Why no response arrived, or why a step was skipped.
+    /// Reason no response arrived, or the step was skipped.
     pub error: Option<String>,
 }
 
