@@ -136,25 +136,7 @@ impl Workspace {
 
     async fn known_certificate(&self, fingerprint: &str) -> Result<Option<KnownCertificate>> {
         let mut conn = self.conn().await?;
-        let Some(row) = hopscope_store::rows::certificate_by_fingerprint(&mut conn, fingerprint).await? else {
-            return Ok(None);
-        };
-        let Some(credential) = hopscope_store::rows::credential_by_id(&mut conn, row.credential_id).await? else {
-            return Ok(None);
-        };
-        let host = credential
-            .url
-            .as_deref()
-            .and_then(|url| url::Url::parse(url).ok())
-            .and_then(|url| url.host_str().map(str::to_ascii_lowercase));
-        Ok(Some(KnownCertificate {
-            credential: credential.name,
-            role: credential.role,
-            host,
-            not_before: row.not_before,
-            not_after: row.not_after,
-            revoked_at: row.revoked_at,
-        }))
+        crate::exchange_list::known_certificate(&mut conn, fingerprint).await
     }
 }
 
