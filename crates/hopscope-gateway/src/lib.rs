@@ -29,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod accept;
 mod body;
 mod capture;
 pub mod config;

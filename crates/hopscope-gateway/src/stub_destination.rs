@@ -36,8 +36,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
+use crate::accept::accept_until_shutdown;
 use crate::config::ServerCertificate;
 use crate::error::{Error, Result};
 use crate::tls::{CertificateStore, TlsAcceptor};
@@ -159,29 +160,13 @@ async fn accept_loop(
     socket: TcpListener,
     acceptor: TlsAcceptor,
     site: Arc<Site>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => break,
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = socket.accept() => match accepted {
-                Ok((tcp, peer)) => {
-                    connections.spawn(serve_connection(tcp, peer, acceptor.clone(), site.clone()));
-                }
-                Err(error) => {
-                    tracing::warn!(destination = %site.name, error = %error, "accepting a connection failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            }
-        }
-    }
-    // Open connections are closed without waiting, because a stub has no
-    // request worth finishing and a generated body may be arbitrarily long.
-    connections.abort_all();
-    while connections.join_next().await.is_some() {}
-    tracing::info!(destination = %site.name, "stub destination stopped");
+    let server = format!("stub destination {}", site.name);
+    accept_until_shutdown(socket, shutdown, &server, |tcp, peer| {
+        serve_connection(tcp, peer, acceptor.clone(), site.clone())
+    })
+    .await;
 }
 
 async fn serve_connection(

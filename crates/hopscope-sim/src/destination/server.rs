@@ -8,6 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use hopscope_fhir::FhirRequest;
+use hopscope_gateway::accept::accept_until_shutdown;
 use hopscope_gateway::tls::TlsAcceptor;
 use hopscope_gateway::{
     record_headers, ExchangeRecord, Participant, RequestRecord, ResponseRecord, Timings, TlsInfo,
@@ -23,7 +24,6 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Map, Value};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use super::{State, MAX_REQUEST_BODY};
 use crate::record::body_record;
@@ -59,29 +59,15 @@ pub(crate) async fn accept_loop(
     socket: TcpListener,
     acceptor: TlsAcceptor,
     state: Arc<State>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => break,
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = socket.accept() => match accepted {
-                Ok((tcp, peer)) => {
-                    connections.spawn(serve_connection(tcp, peer, acceptor.clone(), state.clone()));
-                }
-                Err(error) => {
-                    tracing::warn!(destination = %state.name, error = %error, "accepting a connection failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            }
-        }
-    }
     // Every response is built in memory before it is sent, so no request is
     // cut short by more than the time to write one body.
-    connections.abort_all();
-    while connections.join_next().await.is_some() {}
-    tracing::info!(destination = %state.name, "destination simulator stopped");
+    let server = format!("destination simulator {}", state.name);
+    accept_until_shutdown(socket, shutdown, &server, |tcp, peer| {
+        serve_connection(tcp, peer, acceptor.clone(), state.clone())
+    })
+    .await;
 }
 
 async fn serve_connection(
