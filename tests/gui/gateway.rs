@@ -46,6 +46,9 @@ pub async fn prepare(path: &Path) -> Result<()> {
 
 /// An exclusive lock on the file that the command line gateway tests lock
 /// too, because the demo ports are fixed and two gateways cannot share them.
+/// How long `PortLock::acquire` waits for a taken demo port to free.
+const PORTS_FREE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub struct PortLock {
     _file: File,
 }
@@ -65,9 +68,18 @@ impl PortLock {
             Ok(file)
         })
         .await??;
+        // An app that the previous scenario closed may still be stopping
+        // its gateway, so a taken port gets a few seconds to free.
+        let deadline = std::time::Instant::now() + PORTS_FREE_TIMEOUT;
         for port in DEMO_PORTS {
-            if let Err(error) = TcpListener::bind(("127.0.0.1", port)) {
-                bail!("port {port} on 127.0.0.1 is taken ({error}); the demo network needs ports {DEMO_PORTS:?}, so stop what listens there");
+            loop {
+                match TcpListener::bind(("127.0.0.1", port)) {
+                    Ok(_) => break,
+                    Err(error) if std::time::Instant::now() > deadline => {
+                        bail!("port {port} on 127.0.0.1 is taken ({error}); the demo network needs ports {DEMO_PORTS:?}, so stop what listens there");
+                    }
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+                }
             }
         }
         Ok(PortLock { _file: file })

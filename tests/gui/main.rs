@@ -320,6 +320,11 @@ async fn exchanges_run_inspect_export() -> Result<()> {
         gui.click("nav-exchanges").await?;
         exchanges::repeat_with_curl(gui, &workspace, &gateway::authorities_path(&workspace)).await?;
         exchanges::export_marked_as_har(gui, temp).await?;
+        // The scenario run started the app's gateway; stopping it frees the
+        // demo ports before the next scenario takes them.
+        gui.click("nav-gateway").await?;
+        gui.css("[data-testid=\"gateway-view\"][data-running=\"true\"]").await?;
+        gateway::stop(gui).await?;
         check_log_has_no_secrets(temp, &[PASSPHRASE])
     })
     .await
