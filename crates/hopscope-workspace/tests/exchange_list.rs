@@ -15,21 +15,9 @@ use sha2::{Digest, Sha256};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
-/// Holds the demo-port lock file for the life of a test. `File::lock` is an
-/// advisory `flock`, the same lock the end-to-end tests take.
-struct PortLock(#[allow(dead_code)] std::fs::File);
+mod common;
 
-fn lock_demo_ports() -> PortLock {
-    let path = std::env::temp_dir().join("hopscope-demo-ports.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
-    file.lock().unwrap();
-    PortLock(file)
-}
+use common::lock_demo_ports;
 
 fn scenario_to(scenario: &str, destination: &str) -> ExchangeRunRequest {
     ExchangeRunRequest {
