@@ -96,17 +96,24 @@ impl Workspace {
                 tracing::info!(destination = %view.name, version, "destination simulator uses a new trust list version");
             }
             if let Some(credential) = &view.endpoint_credential {
-                let mut conn = self.conn().await?;
-                let loaded = self.load_server_certificate(&mut conn, credential).await?;
-                drop(conn);
+                // The key is decrypted only after a rotation, not on every poll.
+                let current = self.summary(credential).await?.sha256_fingerprint;
                 let store = destination.certificates();
-                for host in store.hosts() {
-                    if store.fingerprint(&host).as_deref() != Some(loaded.served.sha256_fingerprint.as_str()) {
+                let stale: Vec<String> = store
+                    .hosts()
+                    .into_iter()
+                    .filter(|host| store.fingerprint(host).as_deref() != Some(current.as_str()))
+                    .collect();
+                if !stale.is_empty() {
+                    let mut conn = self.conn().await?;
+                    let loaded = self.load_server_certificate(&mut conn, credential).await?;
+                    drop(conn);
+                    for host in stale {
                         store
                             .replace(&host, &loaded.server.chain_pem, &loaded.server.key_pkcs8_der)
                             .map_err(|e| Error::Invalid(e.to_string()))?;
-                        tracing::info!(destination = %view.name, credential = %credential, "destination simulator serves a rotated certificate");
                     }
+                    tracing::info!(destination = %view.name, credential = %credential, "destination simulator serves a rotated certificate");
                 }
             }
             if let Some(credential) = &view.signing_credential {
