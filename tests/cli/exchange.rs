@@ -276,7 +276,7 @@ fn exchange_run_uses_running_gateway() {
     let env = Env::with_demo();
     let gateway = Gateway::start_simulators(&env);
 
-    // The gateway holds the demo ports, so the runs must use it. Both
+    // The gateway has the demo ports, so the runs must use it. Both
     // processes write records into the one workspace file at once, which
     // must make neither lose any; several runs make that likely.
     for _ in 0..4 {

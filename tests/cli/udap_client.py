@@ -11,7 +11,7 @@ expected, 1 otherwise.
                    [--expect-refused]
 
 --resolve works like curl's: the client connects to ADDRESS for HOST:PORT
-and never asks DNS. With --expect-refused, success means the registration
+and never queries DNS. With --expect-refused, success means the registration
 was refused with a 400 that lists failed checks.
 """
 

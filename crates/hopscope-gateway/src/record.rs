@@ -19,7 +19,7 @@ pub struct ExchangeRecord {
     /// Name of the participant that wrote the record: an intermediary, or
     /// the originator or destination when a simulator wrote it.
     pub hop: String,
-    /// Which kind of participant wrote the record.
+    /// Kind of participant that wrote the record.
     #[serde(default)]
     pub participant: Participant,
     /// Wall-clock start, milliseconds since the Unix epoch.

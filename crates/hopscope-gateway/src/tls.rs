@@ -245,7 +245,7 @@ impl TlsAcceptor {
     }
 }
 
-/// Why a TLS connection was not accepted.
+/// Reason a TLS connection was not accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum AcceptError {
     #[error("TLS handshake failed: {0}")]

@@ -358,7 +358,7 @@ async fn leaked_private_url_is_found() {
 async fn resource_without_token_gets_signed_401() {
     let setup = start_destination(true).await;
     let originator = originator(&setup, &setup.community, Vec::new());
-    // udap-metadata only, so the originator knows the signing certificate
+    // udap-metadata only, so the originator has the signing certificate
     // but has no token.
     let reports = originator
         .run(

@@ -108,7 +108,7 @@ impl Store {
 }
 
 /// Adds what to do to SQLite's "database is locked", which otherwise does
-/// not say that another process holds the file.
+/// not say that another process has the file open for writing.
 fn locked_hint(reason: String) -> String {
     if reason.contains("database is locked") {
         format!("{reason}; another Hopscope process (a running gateway, the app or another command) is writing to it, so retry when it finishes")

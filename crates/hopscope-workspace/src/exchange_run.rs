@@ -19,7 +19,7 @@ use crate::{Error, Result, Workspace};
 /// reach the workspace. The gateway's writer flushes every 100 ms.
 const RECORD_WAIT: Duration = Duration::from_secs(3);
 
-/// What `exchange run` runs.
+/// Request of `exchange run`: which scenario, originator and destination.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct ExchangeRunRequest {
@@ -48,7 +48,8 @@ impl ExchangeOutcome {
     }
 }
 
-/// What a run will do, after defaults: see [`Workspace::plan_exchange_run`].
+/// Scenario, originator and destination of a run after defaults: see
+/// [`Workspace::plan_exchange_run`].
 #[derive(Debug, Clone, Serialize)]
 pub struct ExchangeRunPlan {
     pub scenario: String,
@@ -233,7 +234,7 @@ impl Workspace {
     }
 
     /// Computes a verdict once the destination's record, or the record of
-    /// the hop that answered instead, is in the workspace.
+    /// the hop that responded instead, is in the workspace.
     async fn verdict_when_recorded(&self, exchange_id: &str) -> Result<Verdict> {
         let started = Instant::now();
         loop {

@@ -78,7 +78,7 @@ pub enum VerdictCheckName {
     Certificates,
     /// The request's `Authorization` reached the destination unchanged.
     AuthorizationUnchanged,
-    /// Only the destination answered for trust: no intermediary answered
+    /// Only the destination decided on trust: no intermediary responded
     /// 401 or 403 itself, and the destination decided with its trust list.
     TrustDecidedByDestination,
     /// The originator received the status its scenario step expects.
@@ -205,7 +205,7 @@ impl<'a> Path<'a> {
     }
 
     /// Returns the intermediary that made the response the originator got,
-    /// if one did: the innermost that answered itself, or else the innermost that
+    /// if one did: the innermost that responded itself, or else the innermost that
     /// sent no response at all.
     fn answered_by_intermediary(&self) -> Option<&'a ExchangeRecord> {
         let answered = self
